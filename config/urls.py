@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from postmortems import views as pm_views
+
+admin.site.site_header = "Hindsight — facilitator's desk"
+admin.site.site_title = "Hindsight admin"
+admin.site.index_title = "Reviews, publishing, templates and tags"
+
+urlpatterns = [
+    path("healthz", pm_views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("markdownx/", include("markdownx.urls")),
+    path("", include("postmortems.urls")),
+    path("", include("knowledge.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

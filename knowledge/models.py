@@ -1,0 +1,80 @@
+"""The library: links between incidents, curated reading lists and read marks.
+
+The search index lives in knowledge/search/ (one backend per database engine).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from postmortems.models import PostMortem
+
+
+class RelatedLink(models.Model):
+    """An explicit link between two post-mortems, shown on both."""
+
+    source = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="links_in")
+    note = models.CharField(max_length=200, blank=True, help_text='e.g. "same failure mode", "follow-up of".')
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["source", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="one_link_per_pair"),
+            models.CheckConstraint(condition=~models.Q(source=models.F("target")), name="no_link_to_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.source} → {self.target}"
+
+
+class ReadingList(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True, help_text="Who the list is for and what they will learn (Markdown).")
+    for_new_hires = models.BooleanField(
+        default=True, help_text="Offered on the home page to readers who have not finished it."
+    )
+    position = models.PositiveIntegerField(default=0, help_text="Lists are shown in this order.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("reading_list_detail", args=[self.slug])
+
+
+class ReadingListItem(models.Model):
+    reading_list = models.ForeignKey(ReadingList, on_delete=models.CASCADE, related_name="items")
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="reading_list_items")
+    position = models.PositiveIntegerField(default=0, help_text="Items are read in this order.")
+    note = models.TextField(blank=True, help_text="Why this write-up is on the list; what to look for.")
+
+    class Meta:
+        ordering = ["reading_list", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["reading_list", "postmortem"], name="one_item_per_postmortem_per_list")
+        ]
+
+    def __str__(self):
+        return f"{self.reading_list}: {self.postmortem}"
+
+
+class ReadMark(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="read_marks")
+    item = models.ForeignKey(ReadingListItem, on_delete=models.CASCADE, related_name="read_marks")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "item"], name="one_read_mark_per_item")]
+
+    def __str__(self):
+        return f"{self.user} read {self.item}"

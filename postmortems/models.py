@@ -1,0 +1,484 @@
+"""Authoring: post-mortems and their structured parts.
+
+Blameless by design: no model here records who caused an incident or who is at fault.
+People appear by role in the text; users appear only as authors (credit), the optional
+facilitator, owners of follow-up work (action items) and the editors of revisions.
+tests/postmortems/test_no_blame_field.py walks every model to keep it so.
+"""
+
+import secrets
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from taggit.managers import TaggableManager
+
+
+def _time_zone_choices():
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Times are shown in this time zone. Empty means the server's time zone.",
+    )
+    feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+
+    def __str__(self):
+        return f"Profile of {self.user}"
+
+    def tzinfo(self):
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+    def rotate_feed_token(self):
+        self.feed_token = new_feed_token()
+        self.save(update_fields=["feed_token"])
+
+    @classmethod
+    def for_user(cls, user):
+        profile, _ = cls.objects.get_or_create(user=user)
+        return profile
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SectionKind(models.TextChoices):
+    """What a section is for; the language coach scopes its rules by it."""
+
+    SUMMARY = "summary", "Summary"
+    IMPACT = "impact", "Impact"
+    NARRATIVE = "narrative", "Narrative"
+    LESSONS = "lessons", "Lessons learned"
+    SUPPORTING = "supporting", "Supporting information"
+
+
+class Template(models.Model):
+    name = models.CharField(max_length=100, unique=True, help_text="Shown to authors when they start a post-mortem.")
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True, help_text="When to choose this template, in a sentence or two.")
+    is_active = models.BooleanField(default=True, help_text="Inactive templates are not offered for new post-mortems.")
+    position = models.PositiveIntegerField(default=0, help_text="Templates are offered in this order.")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class TemplateSection(models.Model):
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveIntegerField(default=0, help_text="Sections appear in this order.")
+    heading = models.CharField(max_length=200)
+    guidance = models.TextField(
+        blank=True,
+        help_text="A prompt shown to the writer. Ask what and how, not who and why.",
+    )
+    kind = models.CharField(max_length=20, choices=SectionKind.choices, default=SectionKind.NARRATIVE)
+    required = models.BooleanField(default=False, help_text="Required sections must be filled before review.")
+
+    class Meta:
+        ordering = ["template", "position", "id"]
+
+    def __str__(self):
+        return f"{self.template}: {self.heading}"
+
+
+class Severity(models.TextChoices):
+    SEV1 = "sev1", "SEV1"
+    SEV2 = "sev2", "SEV2"
+    SEV3 = "sev3", "SEV3"
+    SEV4 = "sev4", "SEV4"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+
+
+class PostMortemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return the post-mortems `user` may read."""
+        from postmortems.roles import is_facilitator
+
+        if not user.is_authenticated:
+            return self.none()
+        if is_facilitator(user):
+            return self
+        is_author = Q(pk__in=PostMortem.authors.through.objects.filter(user_id=user.pk).values("postmortem_id"))
+        open_published = Q(status=Status.PUBLISHED, restricted=False)
+        return self.filter(open_published | is_author)
+
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+    def with_list_data(self):
+        return self.prefetch_related("teams", "tags", "authors")
+
+
+class PostMortem(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    summary = models.TextField(blank=True, help_text="Two or three sentences: what happened and what it meant.")
+    severity = models.CharField(max_length=4, choices=Severity.choices, default=Severity.SEV3)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    started_at = models.DateTimeField("incident started", null=True, blank=True)
+    detected_at = models.DateTimeField("detected", null=True, blank=True)
+    mitigated_at = models.DateTimeField("mitigated", null=True, blank=True)
+    resolved_at = models.DateTimeField("resolved", null=True, blank=True)
+
+    teams = models.ManyToManyField(Team, blank=True, related_name="postmortems")
+    tags = TaggableManager(blank=True, help_text="Services, failure modes and themes, comma-separated.")
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="authored_postmortems", help_text="Credit for the write-up."
+    )
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="facilitated_postmortems",
+        help_text="Who runs the review of this write-up.",
+    )
+    restricted = models.BooleanField(
+        default=False, help_text="Visible only to its authors and facilitators (security incidents, for example)."
+    )
+    template = models.ForeignKey(Template, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Markdown import remembers where a write-up came from, so a second import updates it.
+    source_path = models.CharField(max_length=500, blank=True, editable=False)
+    source_checksum = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects = PostMortemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-created_at"]
+        permissions = [
+            ("publish_postmortem", "Can review, publish and send back post-mortems"),
+            ("view_restricted_postmortem", "Can see every post-mortem, restricted ones included"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "restricted", "-published_at"], name="pm_library_recent_idx"),
+            models.Index(fields=["-started_at", "-created_at"], name="pm_list_order_idx"),
+            models.Index(fields=["source_path"], name="pm_import_source_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("postmortem_detail", args=[self.slug])
+
+    @property
+    def time_to_detect(self) -> timedelta | None:
+        return _span(self.started_at, self.detected_at)
+
+    @property
+    def time_to_mitigate(self) -> timedelta | None:
+        return _span(self.started_at, self.mitigated_at)
+
+    @property
+    def time_to_resolve(self) -> timedelta | None:
+        return _span(self.started_at, self.resolved_at)
+
+    def is_authored_by(self, user) -> bool:
+        return user.is_authenticated and self.authors.filter(pk=user.pk).exists()
+
+
+def _span(start, end):
+    if start is None or end is None:
+        return None
+    return end - start
+
+
+class Section(models.Model):
+    """A post-mortem's own copy of a template section; template edits never rewrite it."""
+
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveIntegerField(default=0)
+    heading = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=SectionKind.choices, default=SectionKind.NARRATIVE)
+    required = models.BooleanField(default=False)
+    body = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["postmortem", "position", "id"]
+
+    def __str__(self):
+        return self.heading
+
+
+class EventKind(models.TextChoices):
+    DETECTION = "detection", "Detection"
+    ESCALATION = "escalation", "Escalation"
+    ACTION = "action", "Action"
+    COMMUNICATION = "communication", "Communication"
+    MITIGATION = "mitigation", "Mitigation"
+    RESOLUTION = "resolution", "Resolution"
+    OBSERVATION = "observation", "Observation"
+
+
+class TimelineEvent(models.Model):
+    """What happened when. No user field: people appear by role in the description."""
+
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="timeline_events")
+    occurred_at = models.DateTimeField("when")
+    kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.OBSERVATION)
+    description = models.TextField("what happened")
+    evidence_url = models.URLField("evidence link", max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["postmortem", "occurred_at", "id"]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.description[:60]}"
+
+
+class FactorCategory(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True, help_text="What belongs in this category, for writers choosing one.")
+    position = models.PositiveIntegerField(default=0, help_text="Categories are offered in this order.")
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "factor categories"
+
+    def __str__(self):
+        return self.name
+
+
+class ContributingFactor(models.Model):
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="factors")
+    category = models.ForeignKey(FactorCategory, on_delete=models.PROTECT, related_name="factors")
+    description = models.TextField()
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["postmortem", "position", "id"]
+
+    def __str__(self):
+        return f"{self.category}: {self.description[:60]}"
+
+
+class ActionKind(models.TextChoices):
+    PREVENT = "prevent", "Prevent"
+    MITIGATE = "mitigate", "Mitigate"
+    DETECT = "detect", "Detect"
+    PROCESS = "process", "Process"
+    REPAIR = "repair", "Repair"
+
+
+class Priority(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    WONT_DO = "wont_do", "Won't do"
+
+
+class ActionItemQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(postmortem__in=PostMortem.objects.visible_to(user))
+
+    def still_open(self):
+        return self.filter(status__in=[ActionStatus.OPEN, ActionStatus.IN_PROGRESS])
+
+    def overdue(self, today=None):
+        today = today or timezone.localdate()
+        return self.still_open().filter(due_date__lt=today)
+
+
+class ActionItem(models.Model):
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="action_items")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=ActionKind.choices, default=ActionKind.PREVENT)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="action_items",
+        help_text="Who follows this up. Ownership of the follow-up, not blame.",
+    )
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    wont_do_reason = models.TextField("reason for won't do", blank=True)
+    tracker_url = models.URLField("tracker link", max_length=500, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ActionItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_date"], name="action_items_mine_idx"),
+            models.Index(fields=["status", "due_date"], name="action_items_overdue_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+
+    def is_overdue(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        return self.is_open and self.due_date is not None and self.due_date < today
+
+    def set_status(self, status: str, reason: str = "") -> None:
+        """Change the status, keeping completed_at and the won't-do reason consistent."""
+        from django.core.exceptions import ValidationError
+
+        if status not in ActionStatus.values:
+            raise ValidationError({"status": "Unknown status."})
+        if status == ActionStatus.WONT_DO and not reason.strip():
+            raise ValidationError({"wont_do_reason": "Say why this will not be done."})
+        self.status = status
+        self.wont_do_reason = reason.strip() if status == ActionStatus.WONT_DO else ""
+        if status in (ActionStatus.DONE, ActionStatus.WONT_DO):
+            self.completed_at = self.completed_at or timezone.now()
+        else:
+            self.completed_at = None
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.status == ActionStatus.WONT_DO and not self.wont_do_reason.strip():
+            raise ValidationError({"wont_do_reason": "Say why this will not be done."})
+
+
+class Revision(models.Model):
+    """One save of a post-mortem: who, when, and a full snapshot for per-section differences."""
+
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=40, default="edited")
+    comment = models.TextField(blank=True)
+    snapshot = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["postmortem", "-version", "-id"]
+        indexes = [models.Index(fields=["postmortem", "-version"], name="revision_history_idx")]
+
+    def __str__(self):
+        return f"{self.postmortem} v{self.version} ({self.action})"
+
+
+class LanguageRule(models.Model):
+    """A pattern the blameless coach looks for, edited by facilitators."""
+
+    class Category(models.TextChoices):
+        BLAME = "blame", "Blame and judgement"
+        COUNTERFACTUAL = "counterfactual", "Counterfactual"
+        MINIMISING = "minimising", "Minimising words"
+        PERSON_AS_CAUSE = "person_as_cause", "Person as cause"
+        ACTION_QUALITY = "action_quality", "Action-item quality"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    pattern = models.TextField(help_text="A phrase (matched as whole words, any case) or a regular expression.")
+    is_regex = models.BooleanField(default=False, help_text="Treat the pattern as a Python regular expression.")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    message = models.TextField(help_text="Why this phrase gets in the way of learning, in a sentence.")
+    suggestion = models.TextField(blank=True, help_text="A reframing the writer can use instead.")
+    section_kinds = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Section kinds the rule applies to (summary, impact, narrative, lessons, supporting, "
+        "timeline, factor, action_item). Empty means every kind.",
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["category", "slug"]
+
+    def __str__(self):
+        return self.slug
+
+
+class FindingDismissal(models.Model):
+    """An author's reasoned decision to keep a phrase the coach flagged."""
+
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="dismissals")
+    rule_slug = models.SlugField(max_length=80)
+    location = models.CharField(max_length=80, help_text="Which text the finding was in, e.g. section:12.")
+    text = models.CharField(max_length=300)
+    reason = models.TextField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["postmortem", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["postmortem", "rule_slug", "location", "text"], name="one_dismissal_per_finding"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.rule_slug}: {self.text}"
+
+
+class LanguageFinding(models.Model):
+    """The coach's findings as of a post-mortem's last save, for review and trends."""
+
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="language_findings")
+    rule_slug = models.SlugField(max_length=80)
+    category = models.CharField(max_length=20, choices=LanguageRule.Category.choices)
+    location = models.CharField(max_length=80)
+    text = models.CharField(max_length=300)
+    start = models.PositiveIntegerField(default=0)
+    end = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    suggestion = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["postmortem", "location", "start"]
+        indexes = [models.Index(fields=["category", "created_at"], name="finding_trend_idx")]
+
+    def __str__(self):
+        return f"{self.rule_slug}: {self.text}"

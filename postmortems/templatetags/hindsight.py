@@ -1,0 +1,35 @@
+from datetime import timedelta
+
+from django import template
+
+from postmortems.markdown import render_markdown
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text):
+    """Render user-written Markdown through the one sanitising renderer."""
+    return render_markdown(text or "")
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """Return a duration in human units: '2 h 5 min', '3 d 4 h', '45 s'."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    sign = "−" if seconds < 0 else ""
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        parts = [f"{days} d", f"{hours} h" if hours else ""]
+    elif hours:
+        parts = [f"{hours} h", f"{minutes} min" if minutes else ""]
+    elif minutes:
+        parts = [f"{minutes} min"]
+    else:
+        parts = [f"{secs} s"]
+    return sign + " ".join(p for p in parts if p)
