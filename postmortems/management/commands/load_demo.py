@@ -32,7 +32,12 @@ class Command(BaseCommand):
         for username, first, last, group, staff in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com", "is_staff": staff},
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.com",
+                    "is_staff": staff,
+                },
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
@@ -47,7 +52,7 @@ class Command(BaseCommand):
         if load_demo_postmortems:
             created = load_demo_postmortems()
             self.stdout.write(f"Demo post-mortems: {created} created.")
-        self.stdout.write("\nDemo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         for username, first, last, group, _ in DEMO_USERS:
             self.stdout.write(f"  {group[:-1]:<12} {username:<12} ({first} {last})")
         self.stdout.write("")

@@ -1,0 +1,269 @@
+"""Workflows that touch several models: creating, saving, reviewing and publishing post-mortems.
+
+Every change to a post-mortem goes through `postmortem_record_change`, which bumps the version
+(refusing stale saves), records a Revision with a full snapshot, and refreshes the search index
+and the language coach's findings in the same transaction.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from postmortems.models import (
+    ActionItem,
+    PostMortem,
+    Revision,
+    Section,
+    Status,
+    Template,
+)
+from postmortems.roles import is_facilitator
+
+
+class StaleVersion(Exception):
+    """The post-mortem changed since the editor loaded it."""
+
+    def __init__(self, postmortem: PostMortem, base_version: int):
+        super().__init__(f"{postmortem.slug} is at version {postmortem.version}, the edit started from {base_version}")
+        self.postmortem = postmortem
+        self.base_version = base_version
+
+
+@dataclass(frozen=True)
+class SnapshotChange:
+    label: str
+    before: str
+    after: str
+
+
+def unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
+    """Return a slug for `title` that no other post-mortem uses."""
+    base = slugify(title)[:200] or "post-mortem"
+    slug, n = base, 2
+    existing = PostMortem.objects.exclude(pk=exclude_pk) if exclude_pk else PostMortem.objects.all()
+    while existing.filter(slug=slug).exists():
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+def snapshot(postmortem: PostMortem) -> dict:
+    """Return everything a reader sees of `postmortem`, as plain data (for revisions and diffs)."""
+
+    def ts(value):
+        return value.isoformat() if value else None
+
+    return {
+        "title": postmortem.title,
+        "summary": postmortem.summary,
+        "severity": postmortem.severity,
+        "status": postmortem.status,
+        "restricted": postmortem.restricted,
+        "started_at": ts(postmortem.started_at),
+        "detected_at": ts(postmortem.detected_at),
+        "mitigated_at": ts(postmortem.mitigated_at),
+        "resolved_at": ts(postmortem.resolved_at),
+        "teams": sorted(t.name for t in postmortem.teams.all()),
+        "tags": sorted(t.name for t in postmortem.tags.all()),
+        "authors": sorted(u.username for u in postmortem.authors.all()),
+        "sections": [
+            {"id": s.pk, "heading": s.heading, "body": s.body} for s in postmortem.sections.all()
+        ],
+        "timeline": [
+            {"when": ts(e.occurred_at), "kind": e.kind, "description": e.description, "evidence_url": e.evidence_url}
+            for e in postmortem.timeline_events.all()
+        ],
+        "factors": [
+            {"category": f.category.name, "description": f.description}
+            for f in postmortem.factors.select_related("category")
+        ],
+        "action_items": [
+            {
+                "title": a.title,
+                "status": a.status,
+                "owner": a.owner.username if a.owner else None,
+                "due_date": a.due_date.isoformat() if a.due_date else None,
+                "priority": a.priority,
+            }
+            for a in postmortem.action_items.select_related("owner")
+        ],
+    }
+
+
+def snapshot_changes(before: dict, after: dict) -> list[SnapshotChange]:
+    """Return the parts that differ between two snapshots, labelled for people."""
+    changes = []
+    for key in ("title", "summary", "severity", "status", "restricted", "started_at", "detected_at",
+                "mitigated_at", "resolved_at", "teams", "tags", "authors"):
+        if before.get(key) != after.get(key):
+            changes.append(SnapshotChange(key.replace("_", " ").capitalize(), _text(before.get(key)),
+                                          _text(after.get(key))))
+    old_sections = {s["heading"]: s["body"] for s in before.get("sections", [])}
+    for section in after.get("sections", []):
+        old = old_sections.pop(section["heading"], "")
+        if old != section["body"]:
+            changes.append(SnapshotChange(section["heading"], old, section["body"]))
+    for heading, body in old_sections.items():
+        changes.append(SnapshotChange(heading, body, ""))
+    for key, label in (("timeline", "Timeline"), ("factors", "Contributing factors"), ("action_items", "Action items")):
+        if before.get(key, []) != after.get(key, []):
+            changes.append(SnapshotChange(label, _rows(before.get(key, [])), _rows(after.get(key, []))))
+    return changes
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _rows(rows: list[dict]) -> str:
+    return "\n".join(" · ".join(str(v) for v in row.values() if v not in (None, "")) for row in rows)
+
+
+def _refresh_derived(postmortem: PostMortem) -> None:
+    """Bring the search index and the coach's findings up to date with `postmortem`."""
+    from knowledge import search
+
+    search.index_postmortem(postmortem)
+    try:
+        from postmortems import coach
+    except ImportError:
+        return
+    refresh = getattr(coach, "refresh_findings", None)
+    if refresh:
+        refresh(postmortem)
+
+
+@transaction.atomic
+def postmortem_record_change(
+    *, postmortem: PostMortem, user, base_version: int | None = None, action: str = "edited", comment: str = ""
+) -> Revision:
+    """Bump the version (refusing a stale `base_version`) and record a Revision of the current state."""
+    if base_version is not None:
+        updated = PostMortem.objects.filter(pk=postmortem.pk, version=base_version).update(version=F("version") + 1)
+        if not updated:
+            postmortem.refresh_from_db()
+            raise StaleVersion(postmortem, base_version)
+    else:
+        PostMortem.objects.filter(pk=postmortem.pk).update(version=F("version") + 1)
+    postmortem.version = PostMortem.objects.values_list("version", flat=True).get(pk=postmortem.pk)
+    revision = Revision.objects.create(
+        postmortem=postmortem,
+        version=postmortem.version,
+        user=user if user is not None and user.is_authenticated else None,
+        action=action,
+        comment=comment,
+        snapshot=snapshot(postmortem),
+    )
+    _refresh_derived(postmortem)
+    return revision
+
+
+@transaction.atomic
+def postmortem_create(
+    *, user, template: Template, title: str, severity: str, started_at, restricted: bool = False
+) -> PostMortem:
+    """Start a draft from `template`, with the template's sections copied in and `user` as author."""
+    postmortem = PostMortem.objects.create(
+        title=title,
+        slug=unique_slug(title),
+        severity=severity,
+        started_at=started_at,
+        template=template,
+        restricted=restricted,
+        version=0,
+    )
+    postmortem.authors.add(user)
+    Section.objects.bulk_create(
+        Section(
+            postmortem=postmortem,
+            position=ts.position,
+            heading=ts.heading,
+            guidance=ts.guidance,
+            kind=ts.kind,
+            required=ts.required,
+        )
+        for ts in template.sections.all()
+    )
+    postmortem_record_change(postmortem=postmortem, user=user, action="created")
+    return postmortem
+
+
+def missing_required_sections(postmortem: PostMortem) -> list[Section]:
+    return [s for s in postmortem.sections.all() if s.required and not s.body.strip()]
+
+
+def _set_status(postmortem: PostMortem, status: str) -> None:
+    postmortem.status = status
+    postmortem.status_changed_at = timezone.now()
+    fields = ["status", "status_changed_at", "updated_at"]
+    if status == Status.PUBLISHED and postmortem.published_at is None:
+        postmortem.published_at = timezone.now()
+        fields.append("published_at")
+    postmortem.save(update_fields=fields)
+
+
+@transaction.atomic
+def postmortem_submit_for_review(*, postmortem: PostMortem, user) -> Revision:
+    """Move a draft to review; every required section must be written first."""
+    if postmortem.status != Status.DRAFT:
+        raise ValidationError("Only a draft can be submitted for review.")
+    missing = missing_required_sections(postmortem)
+    if missing:
+        names = ", ".join(f"“{s.heading}”" for s in missing)
+        raise ValidationError(f"Write the required sections before submitting: {names}.")
+    _set_status(postmortem, Status.IN_REVIEW)
+    return postmortem_record_change(postmortem=postmortem, user=user, action="submitted for review")
+
+
+@transaction.atomic
+def postmortem_publish(*, postmortem: PostMortem, user) -> Revision:
+    """Publish a post-mortem (facilitators only)."""
+    if not is_facilitator(user):
+        raise PermissionDenied("Only facilitators publish post-mortems.")
+    if postmortem.status == Status.PUBLISHED:
+        raise ValidationError("This post-mortem is already published.")
+    _set_status(postmortem, Status.PUBLISHED)
+    return postmortem_record_change(postmortem=postmortem, user=user, action="published")
+
+
+@transaction.atomic
+def postmortem_send_back(*, postmortem: PostMortem, user, comment: str) -> Revision:
+    """Return a post-mortem to draft with the facilitator's comment (facilitators only)."""
+    if not is_facilitator(user):
+        raise PermissionDenied("Only facilitators send post-mortems back.")
+    if not comment.strip():
+        raise ValidationError("Say what needs another look, so the authors know what to change.")
+    if postmortem.status == Status.DRAFT:
+        raise ValidationError("This post-mortem is already a draft.")
+    _set_status(postmortem, Status.DRAFT)
+    return postmortem_record_change(postmortem=postmortem, user=user, action="sent back", comment=comment.strip())
+
+
+@transaction.atomic
+def postmortem_set_restricted(*, postmortem: PostMortem, user, restricted: bool) -> Revision:
+    if not is_facilitator(user):
+        raise PermissionDenied("Only facilitators change who may see a post-mortem.")
+    postmortem.restricted = restricted
+    postmortem.save(update_fields=["restricted", "updated_at"])
+    return postmortem_record_change(
+        postmortem=postmortem, user=user, action="restricted" if restricted else "unrestricted"
+    )
+
+
+@transaction.atomic
+def action_item_set_status(*, action_item: ActionItem, user, status: str, reason: str = "") -> ActionItem:
+    """Change an action item's status; "won't do" needs a reason. Recorded on the post-mortem."""
+    action_item.set_status(status, reason)
+    action_item.save(update_fields=["status", "wont_do_reason", "completed_at"])
+    postmortem_record_change(
+        postmortem=action_item.postmortem, user=user, action=f"action item “{action_item.title}”: {status}"
+    )
+    return action_item
