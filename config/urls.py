@@ -17,7 +17,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("markdownx/", include("markdownx.urls")),
     path("", include("postmortems.urls")),
+    path("", include("postmortems.coach_urls")),
     path("", include("knowledge.urls")),
+    path("", include("knowledge.insights_urls")),
 ]
 
 if settings.DEBUG:
