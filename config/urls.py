@@ -15,7 +15,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("markdownx/", include("markdownx.urls")),
     path("", include("postmortems.urls")),
     path("", include("postmortems.coach_urls")),
     path("", include("knowledge.urls")),

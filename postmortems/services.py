@@ -141,19 +141,18 @@ def _refresh_derived(postmortem: PostMortem) -> None:
         refresh(postmortem)
 
 
-@transaction.atomic
-def postmortem_record_change(
-    *, postmortem: PostMortem, user, base_version: int | None = None, action: str = "edited", comment: str = ""
-) -> Revision:
-    """Bump the version (refusing a stale `base_version`) and record a Revision of the current state."""
+def _claim_version(postmortem: PostMortem, base_version: int | None) -> None:
+    """Bump the stored version; with `base_version`, only if nobody saved since (else StaleVersion)."""
+    rows = PostMortem.objects.filter(pk=postmortem.pk)
     if base_version is not None:
-        updated = PostMortem.objects.filter(pk=postmortem.pk, version=base_version).update(version=F("version") + 1)
-        if not updated:
-            postmortem.refresh_from_db()
-            raise StaleVersion(postmortem, base_version)
-    else:
-        PostMortem.objects.filter(pk=postmortem.pk).update(version=F("version") + 1)
+        rows = rows.filter(version=base_version)
+    if not rows.update(version=F("version") + 1):
+        postmortem.refresh_from_db()
+        raise StaleVersion(postmortem, base_version)
     postmortem.version = PostMortem.objects.values_list("version", flat=True).get(pk=postmortem.pk)
+
+
+def _record_revision(*, postmortem: PostMortem, user, action: str, comment: str) -> Revision:
     revision = Revision.objects.create(
         postmortem=postmortem,
         version=postmortem.version,
@@ -164,6 +163,33 @@ def postmortem_record_change(
     )
     _refresh_derived(postmortem)
     return revision
+
+
+@transaction.atomic
+def postmortem_record_change(
+    *, postmortem: PostMortem, user, base_version: int | None = None, action: str = "edited", comment: str = ""
+) -> Revision:
+    """Bump the version (refusing a stale `base_version`) and record a Revision of the current state."""
+    _claim_version(postmortem, base_version)
+    return _record_revision(postmortem=postmortem, user=user, action=action, comment=comment)
+
+
+@transaction.atomic
+def postmortem_update(*, postmortem: PostMortem, user, base_version: int, forms: list) -> Revision:
+    """Save the editor's valid `forms` (the post-mortem form first) as one change from `base_version`.
+
+    The version is claimed before anything is written, so of two people saving from the same
+    version, the second is refused with StaleVersion and nothing of theirs is written.
+    """
+    _claim_version(postmortem, base_version)
+    main_form, *part_forms = forms
+    saved = main_form.save(commit=False)
+    saved.version = postmortem.version
+    saved.save()
+    main_form.save_m2m()
+    for form in part_forms:
+        form.save()
+    return _record_revision(postmortem=saved, user=user, action="edited", comment="")
 
 
 @transaction.atomic

@@ -1,8 +1,43 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from postmortems import services
+from postmortems.access import can_edit, get_action_item_for, get_postmortem_for
+from postmortems.diffs import revision_changes
+from postmortems.forms import (
+    ActionItemFormSet,
+    ActionStatusForm,
+    ContributingFactorFormSet,
+    NewPostMortemForm,
+    PostMortemForm,
+    ProfileForm,
+    SectionFormSet,
+    SendBackForm,
+    TimelineEventFormSet,
+)
+from postmortems.models import (
+    ActionItem,
+    ActionStatus,
+    ContributingFactor,
+    PostMortem,
+    Profile,
+    Revision,
+    Severity,
+    Status,
+    Team,
+)
+from postmortems.roles import is_author, is_facilitator
+
+PAGE_SIZE = 25
 
 
 @login_not_required
@@ -18,5 +53,302 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+@require_GET
 def home(request):
-    return render(request, "postmortems/home.html", {})
+    user = request.user
+    visible = PostMortem.objects.visible_to(user)
+    ctx = {
+        "my_drafts": visible.filter(authors=user).exclude(status=Status.PUBLISHED).order_by("-updated_at")[:10],
+        "awaiting_review": (
+            visible.filter(status=Status.IN_REVIEW).order_by("status_changed_at")[:10]
+            if is_facilitator(user) else []
+        ),
+        "my_actions": (
+            ActionItem.objects.visible_to(user).filter(owner=user).still_open()
+            .select_related("postmortem").order_by("due_date", "id")[:10]
+        ),
+        "recent": visible.published().with_list_data().order_by("-published_at")[:8],
+        "today": timezone.localdate(),
+    }
+    return render(request, "postmortems/home.html", ctx)
+
+
+@require_GET
+def postmortem_list(request):
+    qs = PostMortem.objects.visible_to(request.user).with_list_data()
+    filters = {
+        "status": request.GET.get("status", ""),
+        "severity": request.GET.get("severity", ""),
+        "team": request.GET.get("team", ""),
+        "tag": request.GET.get("tag", ""),
+    }
+    if filters["status"] in Status.values:
+        qs = qs.filter(status=filters["status"])
+    if filters["severity"] in Severity.values:
+        qs = qs.filter(severity=filters["severity"])
+    if filters["team"]:
+        qs = qs.filter(teams__slug=filters["team"])
+    if filters["tag"]:
+        qs = qs.filter(tags__slug=filters["tag"])
+    page = Paginator(qs.order_by("-started_at", "-created_at").distinct(), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    ctx = {
+        "page": page,
+        "filters": filters,
+        "query": query.urlencode(),
+        "statuses": Status.choices,
+        "severities": Severity.choices,
+        "teams": Team.objects.all(),
+    }
+    return render(request, "postmortems/list.html", ctx)
+
+
+def postmortem_new(request):
+    if not is_author(request.user):
+        raise PermissionDenied("Only authors and facilitators write post-mortems.")
+    initial = {"started_at": timezone.localtime().replace(second=0, microsecond=0)}
+    form = NewPostMortemForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        postmortem = services.postmortem_create(
+            user=request.user, template=data["template"], title=data["title"], severity=data["severity"],
+            started_at=data["started_at"], restricted=data["restricted"],
+        )
+        messages.success(request, "Draft created. Write it up here; save as often as you like.")
+        return redirect("postmortem_edit", slug=postmortem.slug)
+    return render(request, "postmortems/new.html", {"form": form})
+
+
+@require_GET
+def postmortem_detail(request, slug):
+    postmortem = get_postmortem_for(request, slug)
+    user = request.user
+    ctx = {
+        "pm": postmortem,
+        "sections": postmortem.sections.all(),
+        "events": postmortem.timeline_events.all(),
+        "factors": postmortem.factors.select_related("category").order_by("category__position", "position", "id"),
+        "action_items": postmortem.action_items.select_related("owner"),
+        "can_edit": can_edit(user, postmortem),
+        "is_facilitator": is_facilitator(user),
+        "send_back_form": SendBackForm(),
+        "missing": services.missing_required_sections(postmortem) if postmortem.status == Status.DRAFT else [],
+        "last_send_back": postmortem.revisions.filter(action="sent back").first(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "postmortems/detail.html", ctx)
+
+
+def _editor_forms(request, postmortem):
+    data = request.POST if request.method == "POST" else None
+    return {
+        "form": PostMortemForm(data, instance=postmortem),
+        "sections": SectionFormSet(data, queryset=postmortem.sections.all(), prefix="sections"),
+        "events": TimelineEventFormSet(data, instance=postmortem, prefix="events"),
+        "factors": ContributingFactorFormSet(
+            data, instance=postmortem, prefix="factors", queryset=ContributingFactor.objects.select_related("category")
+        ),
+        "actions": ActionItemFormSet(data, instance=postmortem, prefix="actions"),
+    }
+
+
+def postmortem_edit(request, slug):
+    postmortem = get_postmortem_for(request, slug, write=True)
+    forms = _editor_forms(request, postmortem)
+    stale = None
+    if request.method == "POST":
+        if all(f.is_valid() for f in forms.values()):
+            base_version = forms["form"].cleaned_data["version"]
+            try:
+                services.postmortem_update(
+                    postmortem=postmortem, user=request.user, base_version=base_version, forms=list(forms.values())
+                )
+            except services.StaleVersion as exc:
+                stale = _stale_context(exc, forms["form"])
+            else:
+                messages.success(request, "Saved.")
+                return redirect("postmortem_edit", slug=postmortem.slug)
+        if stale is None:
+            messages.error(request, "Nothing was saved: please correct the fields marked below.")
+    ctx = {"pm": postmortem, "stale": stale, **forms}
+    return render(request, "postmortems/edit.html", ctx, status=409 if stale else 200)
+
+
+def _stale_context(exc, form):
+    """Describe what others saved since the editor loaded, and let the next save go over it."""
+    current = exc.postmortem
+    base = Revision.objects.filter(postmortem=current, version=exc.base_version).first()
+    newer = Revision.objects.filter(postmortem=current, version__gt=exc.base_version).select_related("user")
+    changes = services.snapshot_changes(base.snapshot if base else {}, services.snapshot(current))
+    data = form.data.copy()
+    data["version"] = current.version
+    form.data = data
+    return {"changes": changes, "revisions": list(newer), "version": current.version}
+
+
+@require_POST
+def postmortem_submit(request, slug):
+    postmortem = get_postmortem_for(request, slug, write=True)
+    try:
+        services.postmortem_submit_for_review(postmortem=postmortem, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Submitted for review. A facilitator will read it next.")
+    return redirect(postmortem)
+
+
+@require_POST
+def postmortem_publish(request, slug):
+    postmortem = get_postmortem_for(request, slug)
+    if not is_facilitator(request.user):
+        raise PermissionDenied("Only facilitators publish post-mortems.")
+    try:
+        services.postmortem_publish(postmortem=postmortem, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Published: it is now in the library.")
+    return redirect(postmortem)
+
+
+def postmortem_send_back(request, slug):
+    postmortem = get_postmortem_for(request, slug)
+    if not is_facilitator(request.user):
+        raise PermissionDenied("Only facilitators send post-mortems back.")
+    form = SendBackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.postmortem_send_back(
+                postmortem=postmortem, user=request.user, comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Sent back to the authors with your comment.")
+        return redirect(postmortem)
+    return render(request, "postmortems/send_back.html", {"pm": postmortem, "form": form})
+
+
+@require_GET
+def postmortem_history(request, slug):
+    postmortem = get_postmortem_for(request, slug)
+    revisions = list(postmortem.revisions.select_related("user"))
+    selected = None
+    wanted = request.GET.get("version")
+    if wanted and wanted.isdigit():
+        selected = next((r for r in revisions if r.version == int(wanted)), None)
+    selected = selected or (revisions[0] if revisions else None)
+    previous = next((r for r in revisions if selected and r.version < selected.version), None)
+    ctx = {
+        "pm": postmortem,
+        "revisions": revisions,
+        "selected": selected,
+        "previous": previous,
+        "changes": revision_changes(previous, selected) if selected else [],
+    }
+    return render(request, "postmortems/history.html", ctx)
+
+
+@require_GET
+def action_item_list(request):
+    user = request.user
+    qs = ActionItem.objects.visible_to(user).select_related("postmortem", "owner")
+    owner = request.GET.get("owner", "me")
+    status = request.GET.get("status", "open")
+    team = request.GET.get("team", "")
+    overdue = request.GET.get("overdue") == "1"
+    if owner == "me":
+        qs = qs.filter(owner=user)
+    elif owner == "none":
+        qs = qs.filter(owner__isnull=True)
+    elif owner.isdigit():
+        qs = qs.filter(owner_id=int(owner))
+    if status == "open":
+        qs = qs.still_open()
+    elif status in ActionStatus.values:
+        qs = qs.filter(status=status)
+    if team:
+        qs = qs.filter(postmortem__teams__slug=team)
+    if overdue:
+        qs = qs.overdue()
+    qs = qs.order_by("due_date", "id").distinct()
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    ctx = {
+        "page": page,
+        "filters": {"owner": owner, "status": status, "team": team, "overdue": overdue},
+        "query": query.urlencode(),
+        "owners": get_user_model().objects.filter(action_items__isnull=False).distinct().order_by("first_name"),
+        "teams": Team.objects.all(),
+        "statuses": ActionStatus.choices,
+        "today": timezone.localdate(),
+        "editable": {item.pk for item in page if item.owner_id == user.pk or can_edit_cached(user, item.postmortem)},
+    }
+    return render(request, "postmortems/action_items.html", ctx)
+
+
+def can_edit_cached(user, postmortem):
+    """can_edit for lists: author check from prefetched-free data (facilitators short-circuit)."""
+    if is_facilitator(user):
+        return True
+    return is_author(user) and postmortem.pk in _authored_ids(user)
+
+
+def _authored_ids(user):
+    if not hasattr(user, "_authored_ids"):
+        user._authored_ids = set(PostMortem.authors.through.objects.filter(user_id=user.pk).values_list(
+            "postmortem_id", flat=True))
+    return user._authored_ids
+
+
+@require_POST
+def action_item_status(request, pk):
+    item = get_action_item_for(request, pk, write=True)
+    form = ActionStatusForm(request.POST)
+    if form.is_valid():
+        services.action_item_set_status(
+            action_item=item, user=request.user, status=form.cleaned_data["status"], reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"“{item.title}” is now {item.get_status_display().lower()}.")
+    else:
+        errors = "; ".join(e for errs in form.errors.values() for e in errs)
+        messages.error(request, f"“{item.title}” was not changed: {errors}")
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect("action_item_list")
+
+
+def profile(request):
+    profile = Profile.for_user(request.user)
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved. Times are now shown in your time zone.")
+        return redirect("profile")
+    return render(request, "postmortems/profile.html", {"form": form, "profile": profile})
+
+
+@require_POST
+def markdown_preview(request):
+    """The editor's live preview, through the one sanitising renderer (sign-in required)."""
+    from postmortems.markdown import render_markdown
+
+    text = request.POST.get("content", "")
+    if len(text) > 200_000:
+        return HttpResponse("Too long to preview.", status=413, content_type="text/plain")
+    return HttpResponse(render_markdown(text))
+
+
+@require_POST
+def image_upload(request):
+    """Drag-and-drop image upload for authors; markdownx checks type and size."""
+    if not is_author(request.user):
+        raise PermissionDenied("Only authors upload images.")
+    from markdownx.views import ImageUploadView
+
+    return ImageUploadView.as_view()(request)
+

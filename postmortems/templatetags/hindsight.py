@@ -33,3 +33,22 @@ def duration(value: timedelta | None) -> str:
     else:
         parts = [f"{secs} s"]
     return sign + " ".join(p for p in parts if p)
+
+
+@register.filter
+def offset(when, start) -> str:
+    """Return `when` as an offset from `start`: 'T+00:05', 'T+1d 02:00', 'T−00:10'."""
+    if when is None or start is None:
+        return ""
+    minutes = int((when - start).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "−"
+    minutes = abs(minutes)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    day_part = f"{days}d " if days else ""
+    return f"T{sign}{day_part}{hours:02d}:{mins:02d}"
+
+
+@register.filter
+def is_overdue(item, today=None) -> bool:
+    return item.is_overdue(today)
