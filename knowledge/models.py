@@ -78,3 +78,44 @@ class ReadMark(models.Model):
 
     def __str__(self):
         return f"{self.user} read {self.item}"
+
+
+class SearchDocument(models.Model):
+    """One post-mortem as the search engine sees it: its text plus the facts that filter and facet it.
+
+    Written by knowledge.search.index_postmortem in the same transaction as every save. The engine's
+    own structures hang off this table: on PostgreSQL two generated, weighted tsvector columns with GIN
+    indexes; on SQLite an FTS5 external-content table kept in step by triggers (migration 0002).
+    """
+
+    postmortem = models.OneToOneField(
+        PostMortem, on_delete=models.CASCADE, primary_key=True, related_name="search_document"
+    )
+    title = models.TextField()
+    summary = models.TextField(blank=True)
+    body = models.TextField(blank=True, help_text="Sections, timeline, contributing factors and action items.")
+    status = models.CharField(max_length=12)
+    restricted = models.BooleanField(default=False)
+    severity = models.CharField(max_length=4)
+    occurred_at = models.DateTimeField(help_text="When the incident started (or the write-up was created).")
+    year = models.PositiveSmallIntegerField()
+    tag_ids = models.JSONField(default=list)
+    team_ids = models.JSONField(default=list)
+    category_ids = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "restricted", "-occurred_at"], name="search_browse_newest_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class SearchTerm(models.Model):
+    """A word that occurs in some post-mortem, for "did you mean" suggestions."""
+
+    word = models.CharField(max_length=40, unique=True)
+
+    def __str__(self):
+        return self.word
