@@ -117,7 +117,7 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "postmortems.admin_site.HindsightAdminConfig",  # the admin, for facilitators only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
