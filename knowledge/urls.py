@@ -1,3 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from knowledge import views
+
+urlpatterns = [
+    path("search/", views.search, name="search"),
+    path("tags/", views.tag_list, name="tag_list"),
+    path("tags/autocomplete/", views.tag_autocomplete, name="tag_autocomplete"),
+    path("tags/<slug:slug>/", views.tag_detail, name="tag_detail"),
+    path("reading-lists/", views.reading_list_index, name="reading_list_index"),
+    path("reading-lists/<slug:slug>/", views.reading_list_detail, name="reading_list_detail"),
+    path("reading-lists/<slug:slug>/items/<int:item_id>/read/", views.reading_list_mark, name="reading_list_mark"),
+    path("feeds/published/", views.published_feed, name="published_feed"),
+    path("profile/feed-token/", views.feed_token_rotate, name="feed_token_rotate"),
+    path("postmortems/<slug:slug>/links/add/", views.link_add, name="related_link_add"),
+    path("postmortems/<slug:slug>/links/<int:link_id>/delete/", views.link_delete, name="related_link_delete"),
+    path("similar/", views.similar, name="similar_incidents"),
+]
