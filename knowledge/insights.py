@@ -1,0 +1,568 @@
+"""Insights: what the incidents teach, as aggregates computed by the database.
+
+Every figure is a GROUP BY in SQL: counts with FILTER, months truncated in the reader's time
+zone, percentiles with PERCENTILE_CONT on PostgreSQL and with window functions on SQLite (which
+return only the two rows around each percentile). Python arranges the grouped rows, never the
+post-mortems themselves, so the number of queries and the rows fetched do not grow with the
+archive.
+
+Which post-mortems count: every post-mortem the reader may see (drafts and reviews included
+for their authors and facilitators), so the published-versus-in-progress chart shows the split.
+A post-mortem belongs to the month its incident started, or the month it was written when it
+has no incident times. Action items and language findings are counted by their own dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from taggit.models import Tag, TaggedItem
+
+from postmortems.models import (
+    ActionItem,
+    ActionStatus,
+    ContributingFactor,
+    FactorCategory,
+    LanguageFinding,
+    LanguageRule,
+    PostMortem,
+    Severity,
+    Status,
+    Team,
+)
+
+PERIODS = {"90d": "Last 90 days", "12m": "Last 12 months", "all": "All time", "custom": "Custom"}
+DEFAULT_PERIOD = "12m"
+MEASURES = {"detect": "detected_at", "mitigate": "mitigated_at", "resolve": "resolved_at"}
+MEASURE_LABELS = {"detect": "Time to detect", "mitigate": "Time to mitigate", "resolve": "Time to resolve"}
+FRACTIONS = (0.5, 0.9)
+TOP_LIMIT = 10
+RECURRING_LIMIT = 20
+
+
+# --- Period and scope -------------------------------------------------------------------------
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """Return the first day of every month from `first`'s month to `last`'s month, inclusive."""
+    months, month, last = [], first_of_month(first), first_of_month(last)
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def period_bounds(period: str, *, today: date, start: date | None = None, end: date | None = None):
+    """Return (first day or None, last day) of a named period, both inclusive, in local dates."""
+    if period == "90d":
+        return today - timedelta(days=89), today
+    if period == "12m":
+        return add_months(first_of_month(today), -11), today
+    if period == "custom":
+        return start, end or today
+    return None, today
+
+
+def local_midnight(day: date, tz: tzinfo) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), tz)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who is looking, through which filters, over which local dates (inclusive)."""
+
+    user: object
+    tz: tzinfo
+    today: date
+    start: date | None = None
+    end: date | None = None
+    team: Team | None = None
+    tag: Tag | None = None
+    severity: str = ""
+
+    @property
+    def start_dt(self) -> datetime | None:
+        return local_midnight(self.start, self.tz) if self.start else None
+
+    @property
+    def end_dt(self) -> datetime:
+        """The first instant after the period (exclusive bound)."""
+        return local_midnight((self.end or self.today) + timedelta(days=1), self.tz)
+
+
+def incident_time(prefix: str = "") -> Coalesce:
+    """When a post-mortem happened: its incident start, or when it was written if it has no times."""
+    return Coalesce(f"{prefix}started_at", f"{prefix}created_at")
+
+
+def within(field_name: str, start: datetime | None, end: datetime | None) -> Q:
+    q = Q()
+    if start is not None:
+        q &= Q(**{f"{field_name}__gte": start})
+    if end is not None:
+        q &= Q(**{f"{field_name}__lt": end})
+    return q
+
+
+def scoped_postmortems(scope: Scope) -> QuerySet:
+    """Return the post-mortems `scope.user` may see that match the team, tag and severity filters."""
+    qs = PostMortem.objects.visible_to(scope.user).order_by()
+    if scope.team is not None:
+        qs = qs.filter(teams=scope.team)
+    if scope.tag is not None:
+        qs = qs.filter(tags=scope.tag)
+    if scope.severity:
+        qs = qs.filter(severity=scope.severity)
+    return qs
+
+
+def in_period(qs: QuerySet, scope: Scope, *, start=None, end=None) -> QuerySet:
+    """Narrow post-mortems to incidents between `start` and `end` (default: the scope's period)."""
+    start = start if start is not None else scope.start_dt
+    end = end if end is not None else scope.end_dt
+    return qs.alias(incident_at=incident_time()).filter(within("incident_at", start, end))
+
+
+def month_bounds(month: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    return local_midnight(month, tz), local_midnight(add_months(month, 1), tz)
+
+
+def clip(scope: Scope, month: date | None) -> tuple[datetime | None, datetime]:
+    """Return the bounds of `month` within the period, or the period's bounds when no month is given."""
+    if month is None:
+        return scope.start_dt, scope.end_dt
+    start, end = month_bounds(month, scope.tz)
+    if scope.start_dt is not None:
+        start = max(start, scope.start_dt)
+    return start, min(end, scope.end_dt)
+
+
+# --- Database functions -----------------------------------------------------------------------
+
+
+class SecondsBetween(Func):
+    """Seconds from `start` to `end` (two datetimes), as a float."""
+
+    arity = 2
+    output_field = FloatField()
+
+    def __init__(self, start, end, **extra):
+        super().__init__(end, start, **extra)
+
+    def as_sql(self, compiler, connection, **extra_context):  # pragma: no cover - PostgreSQL and SQLite only
+        raise NotImplementedError(f"SecondsBetween is not written for {connection.vendor}.")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))::double precision",
+            arg_joiner=" - ", **extra_context,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, template="ROUND((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(", **extra_context,
+        )
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's continuous percentile (interpolated, like numpy's default)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+def duration_seconds(start: str, end: str) -> Case:
+    """Seconds from `start` to `end` when both are set and in order; NULL otherwise."""
+    return Case(
+        When(Q(**{f"{start}__isnull": False, f"{end}__gte": F(start)}), then=SecondsBetween(start, end)),
+        default=Value(None),
+        output_field=FloatField(),
+    )
+
+
+def has_duration(measure: str) -> Q:
+    end = MEASURES[measure]
+    return Q(started_at__isnull=False, **{f"{end}__gte": F("started_at")})
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How many values a figure rests on, and their median and 90th percentile."""
+
+    n: int = 0
+    median: float | None = None
+    p90: float | None = None
+
+
+def _month_key(value) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite's raw TruncMonth: 'YYYY-MM-01 00:00:00'
+        return date(int(value[:4]), int(value[5:7]), 1)
+    return date(value.year, value.month, 1)
+
+
+def spreads(qs: QuerySet, *, month, values: dict) -> tuple[dict, dict]:
+    """Return ({month: {name: Spread}}, {name: Spread}) of each value expression over `qs`.
+
+    `month` is a TruncMonth expression (or None for the overall figures only). Computed in the
+    database: one or two queries, whatever the number of rows.
+    """
+    if connection.vendor == "postgresql":
+        return _spreads_postgresql(qs, month=month, values=values)
+    return _spreads_window(qs, month=month, values=values)
+
+
+def _spread_aggregates(values: dict) -> dict:
+    aggregates = {}
+    for name, expr in values.items():
+        aggregates[f"{name}_n"] = Count(expr)
+        aggregates[f"{name}_p50"] = PercentileCont(expr, 0.5)
+        aggregates[f"{name}_p90"] = PercentileCont(expr, 0.9)
+    return aggregates
+
+
+def _spread_from(row: dict, name: str) -> Spread:
+    return Spread(row[f"{name}_n"] or 0, row[f"{name}_p50"], row[f"{name}_p90"])
+
+
+def _spreads_postgresql(qs, *, month, values):
+    aggregates = _spread_aggregates(values)
+    by_month = {}
+    if month is not None:
+        rows = qs.annotate(month=month).values("month").annotate(**aggregates).order_by()
+        by_month = {_month_key(row["month"]): {name: _spread_from(row, name) for name in values} for row in rows}
+    overall_row = qs.aggregate(**aggregates)
+    return by_month, {name: _spread_from(overall_row, name) for name in values}
+
+
+def _interpolate(n: int, ranked: dict[int, float], fraction: float) -> float:
+    position = (n - 1) * fraction
+    lower = int(position)
+    low = ranked[lower + 1]
+    high = ranked.get(lower + 2, low)
+    return low + (position - lower) * (high - low)
+
+
+def _spreads_window(qs, *, month, values):
+    """Percentiles without PERCENTILE_CONT: rank values per group, fetch only the rows around each percentile."""
+    annotations = {f"v_{name}": expr for name, expr in values.items()}
+    inner = qs.annotate(grp=month if month is not None else Value(""), **annotations)
+    inner_sql, inner_params = inner.values("grp", *annotations).order_by().query.sql_with_params()
+    selects = []
+    for name in values:
+        selects.append(f"SELECT grp, '{name}' AS metric, v_{name} AS v FROM src WHERE v_{name} IS NOT NULL")
+        selects.append(f"SELECT '*', '{name}', v_{name} FROM src WHERE v_{name} IS NOT NULL")
+    wanted = ", ".join(f"CAST((n - 1) * {f!r} AS INTEGER) + {k}" for f in FRACTIONS for k in (1, 2))
+    sql = (
+        f"WITH src AS ({inner_sql}), vals AS ({' UNION ALL '.join(selects)}), "
+        "ranked AS (SELECT grp, metric, v, ROW_NUMBER() OVER (PARTITION BY grp, metric ORDER BY v) AS rn, "
+        "COUNT(*) OVER (PARTITION BY grp, metric) AS n FROM vals) "
+        f"SELECT grp, metric, n, rn, v FROM ranked WHERE rn IN ({wanted})"
+    )
+    groups: dict = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, inner_params)
+        for grp, metric, n, rn, v in cursor.fetchall():
+            entry = groups.setdefault((grp, metric), {"n": n, "ranked": {}})
+            entry["ranked"][rn] = v
+    by_month: dict = {}
+    overall = {name: Spread() for name in values}
+    for (grp, metric), entry in groups.items():
+        n, ranked = entry["n"], entry["ranked"]
+        spread = Spread(n, _interpolate(n, ranked, 0.5), _interpolate(n, ranked, 0.9))
+        if grp == "*":
+            overall[metric] = spread
+        elif month is not None:
+            by_month.setdefault(_month_key(grp), {})[metric] = spread
+    return by_month, overall
+
+
+# --- The aggregates ---------------------------------------------------------------------------
+
+
+def postmortems_per_month(pms: QuerySet, tz: tzinfo) -> dict[date, dict[str, int]]:
+    """Return {month: {'sev1': n, ..., 'draft': n, 'in_review': n, 'published': n, 'total': n}}."""
+    counts = {f"sev_{s}": Count("pk", filter=Q(severity=s)) for s in Severity.values}
+    counts |= {f"status_{s}": Count("pk", filter=Q(status=s)) for s in Status.values}
+    rows = (
+        pms.annotate(month=TruncMonth(incident_time(), tzinfo=tz))
+        .values("month")
+        .annotate(total=Count("pk"), **counts)
+        .order_by()
+    )
+    result = {}
+    for row in rows:
+        figures = {s: row[f"sev_{s}"] for s in Severity.values}
+        figures |= {s: row[f"status_{s}"] for s in Status.values}
+        figures["total"] = row["total"]
+        result[_month_key(row["month"])] = figures
+    return result
+
+
+def durations_per_month(pms: QuerySet, tz: tzinfo) -> tuple[dict, dict]:
+    """Return ({month: {measure: Spread}}, {measure: Spread}) in seconds, for detect/mitigate/resolve."""
+    values = {name: duration_seconds("started_at", end) for name, end in MEASURES.items()}
+    return spreads(pms, month=TruncMonth(incident_time(), tzinfo=tz), values=values)
+
+
+def factors_per_month(pms: QuerySet, tz: tzinfo) -> dict[date, dict[int, int]]:
+    """Return {month: {category id: number of post-mortems with a factor in it}}."""
+    rows = (
+        ContributingFactor.objects.filter(postmortem__in=pms.values("pk"))
+        .annotate(month=TruncMonth(incident_time("postmortem__"), tzinfo=tz))
+        .values("month", "category_id")
+        .annotate(n=Count("postmortem_id", distinct=True))
+        .order_by()
+    )
+    result: dict = {}
+    for row in rows:
+        result.setdefault(_month_key(row["month"]), {})[row["category_id"]] = row["n"]
+    return result
+
+
+def top_tags(pms: QuerySet, limit: int = RECURRING_LIMIT) -> list[dict]:
+    """Return the tags carried by most of `pms`: [{'name', 'slug', 'n'}], most first."""
+    rows = (
+        TaggedItem.objects.filter(
+            content_type__app_label="postmortems", content_type__model="postmortem",
+            object_id__in=pms.values("pk"),
+        )
+        .values("tag__name", "tag__slug")
+        .annotate(n=Count("object_id", distinct=True))
+        .order_by("-n", "tag__name")[:limit]
+    )
+    return [{"name": r["tag__name"], "slug": r["tag__slug"], "n": r["n"]} for r in rows]
+
+
+def top_teams(pms: QuerySet, limit: int = TOP_LIMIT) -> list[dict]:
+    """Return the teams named on most of `pms`: [{'name', 'slug', 'n'}], most first."""
+    rows = (
+        PostMortem.teams.through.objects.filter(postmortem_id__in=pms.values("pk"))
+        .values("team__name", "team__slug")
+        .annotate(n=Count("postmortem_id", distinct=True))
+        .order_by("-n", "team__name")[:limit]
+    )
+    return [{"name": r["team__name"], "slug": r["team__slug"], "n": r["n"]} for r in rows]
+
+
+def action_items_per_month(scoped: QuerySet, scope: Scope) -> tuple[dict, dict]:
+    """Return ({month: {'created', 'done', 'wont_do', 'days': Spread}}, overall) for the period.
+
+    Items are counted by their own dates: created in the month, or closed (done / won't do) in it.
+    'days' is the median and 90th percentile of days from creation to done, by month of completion.
+    """
+    items = ActionItem.objects.filter(postmortem__in=scoped.values("pk")).order_by()
+    created = (
+        items.filter(within("created_at", scope.start_dt, scope.end_dt))
+        .annotate(month=TruncMonth("created_at", tzinfo=scope.tz))
+        .values("month")
+        .annotate(n=Count("pk"))
+    )
+    closed_items = items.filter(within("completed_at", scope.start_dt, scope.end_dt))
+    closed = (
+        closed_items.annotate(month=TruncMonth("completed_at", tzinfo=scope.tz))
+        .values("month")
+        .annotate(
+            done=Count("pk", filter=Q(status=ActionStatus.DONE)),
+            wont_do=Count("pk", filter=Q(status=ActionStatus.WONT_DO)),
+        )
+    )
+    result: dict = {}
+
+    def entry(month):
+        return result.setdefault(month, {"created": 0, "done": 0, "wont_do": 0, "days": Spread()})
+
+    for row in created:
+        entry(_month_key(row["month"]))["created"] = row["n"]
+    for row in closed:
+        figures = entry(_month_key(row["month"]))
+        figures["done"], figures["wont_do"] = row["done"], row["wont_do"]
+    days = Case(
+        When(status=ActionStatus.DONE, completed_at__gte=F("created_at"),
+             then=SecondsBetween("created_at", "completed_at") / Value(86400.0)),
+        default=Value(None),
+        output_field=FloatField(),
+    )
+    by_month, overall = spreads(
+        closed_items, month=TruncMonth("completed_at", tzinfo=scope.tz), values={"days": days}
+    )
+    for month, figures in by_month.items():
+        entry(month)["days"] = figures["days"]
+    totals = {
+        "created": sum(f["created"] for f in result.values()),
+        "done": sum(f["done"] for f in result.values()),
+        "wont_do": sum(f["wont_do"] for f in result.values()),
+        "days": overall["days"],
+    }
+    return result, totals
+
+
+def open_action_items_by_team(scoped: QuerySet, today: date) -> tuple[list[dict], dict]:
+    """Return ([{'name', 'slug', 'open', 'overdue'}] by team, most open first; totals) as of today.
+
+    An item counts under every team of its post-mortem; 'No team' collects the rest. Totals count
+    each item once. Open now means whatever the item's age, so the period does not apply.
+    """
+    items = ActionItem.objects.filter(postmortem__in=scoped.values("pk")).still_open().order_by()
+    overdue = Q(due_date__lt=today)
+    rows = (
+        items.values("postmortem__teams__name", "postmortem__teams__slug")
+        .annotate(open=Count("pk", distinct=True), overdue=Count("pk", filter=overdue, distinct=True))
+        .order_by("-open", "postmortem__teams__name")
+    )
+    teams = [
+        {"name": r["postmortem__teams__name"], "slug": r["postmortem__teams__slug"],
+         "open": r["open"], "overdue": r["overdue"]}
+        for r in rows
+    ]
+    totals = items.aggregate(open=Count("pk"), overdue=Count("pk", filter=overdue))
+    return teams, totals
+
+
+def findings_per_month(scoped: QuerySet, scope: Scope) -> dict[date, dict[str, int]]:
+    """Return {month: {language category: findings recorded that month}} for the period."""
+    rows = (
+        LanguageFinding.objects.filter(postmortem__in=scoped.values("pk"))
+        .filter(within("created_at", scope.start_dt, scope.end_dt))
+        .annotate(month=TruncMonth("created_at", tzinfo=scope.tz))
+        .values("month", "category")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    result: dict = {}
+    for row in rows:
+        result.setdefault(_month_key(row["month"]), {})[row["category"]] = row["n"]
+    return result
+
+
+def visible_tags(user) -> QuerySet:
+    """Tags carried by at least one post-mortem `user` may see (restricted tags never leak)."""
+    tagged = TaggedItem.objects.filter(
+        content_type__app_label="postmortems", content_type__model="postmortem",
+        object_id__in=PostMortem.objects.visible_to(user).order_by().values("pk"),
+    )
+    return Tag.objects.filter(pk__in=tagged.values("tag_id")).order_by("name")
+
+
+# --- Drilling down: the post-mortems behind a figure -----------------------------------------
+
+
+ACTION_FACETS = {
+    "created": "with action items created",
+    "done": "with action items completed",
+    "wont_do": "with action items closed as won't do",
+    "open": "with action items open now",
+    "overdue": "with action items overdue now",
+}
+
+
+@dataclass(frozen=True)
+class Facets:
+    """What a single figure counts, on top of the page's scope."""
+
+    month: date | None = None
+    status: str = ""
+    category: FactorCategory | None = None
+    measure: str = ""
+    action: str = ""
+    finding: str = ""
+    no_team: bool = False
+
+
+def postmortems_behind(scope: Scope, facets: Facets) -> QuerySet:
+    """Return the post-mortems a figure on the insights page counts."""
+    scoped = scoped_postmortems(scope)
+    if facets.no_team:
+        scoped = scoped.filter(teams__isnull=True)
+    if facets.action:
+        items = ActionItem.objects.all()
+        if facets.action in ("open", "overdue"):
+            items = items.still_open() if facets.action == "open" else items.overdue(scope.today)
+        else:
+            start, end = clip(scope, facets.month)
+            date_field = "created_at" if facets.action == "created" else "completed_at"
+            items = items.filter(within(date_field, start, end))
+            if facets.action != "created":
+                items = items.filter(status=facets.action)
+        qs = scoped.filter(pk__in=items.values("postmortem_id"))
+    elif facets.finding:
+        start, end = clip(scope, facets.month)
+        findings = LanguageFinding.objects.filter(within("created_at", start, end))
+        if facets.finding != "any":
+            findings = findings.filter(category=facets.finding)
+        qs = scoped.filter(pk__in=findings.values("postmortem_id"))
+    else:
+        start, end = clip(scope, facets.month)
+        qs = in_period(scoped, scope, start=start, end=end)
+        if facets.status:
+            qs = qs.filter(status__in=facets.status.split(","))
+        if facets.category is not None:
+            qs = qs.filter(pk__in=ContributingFactor.objects.filter(category=facets.category).values("postmortem_id"))
+        if facets.measure:
+            qs = qs.filter(has_duration(facets.measure))
+    return qs
+
+
+def describe_facets(scope: Scope, facets: Facets) -> str:
+    """Return a sentence naming what the drill-down lists, for its heading."""
+    parts = []
+    if scope.severity:
+        parts.append(Severity(scope.severity).label)
+    if facets.status:
+        labels = [Status(s).label.lower() for s in facets.status.split(",")]
+        parts.append(" or ".join(labels))
+    parts.append("post-mortems")
+    if facets.category is not None:
+        parts.append(f"with a {facets.category.name.lower()} factor")
+    if facets.measure:
+        parts.append(f"with incident times ({MEASURE_LABELS[facets.measure].lower()})")
+    if facets.action:
+        parts.append(ACTION_FACETS[facets.action])
+    if facets.finding:
+        label = "" if facets.finding == "any" else f" of the kind {LanguageRule.Category(facets.finding).label.lower()}"
+        parts.append(f"with language findings{label}")
+    if scope.team is not None:
+        parts.append(f"of team {scope.team.name}")
+    if facets.no_team:
+        parts.append("with no team")
+    if scope.tag is not None:
+        parts.append(f"tagged {scope.tag.name}")
+    if facets.action in ("open", "overdue"):
+        parts.append("(as of today)")
+    elif facets.month is not None:
+        parts.append(f"in {facets.month:%B %Y}")
+    elif scope.start is not None:
+        parts.append(f"from {scope.start:%-d %b %Y} to {(scope.end or scope.today):%-d %b %Y}")
+    text = " ".join(parts)
+    return text[0].upper() + text[1:]

@@ -1,0 +1,614 @@
+"""The insights page, its CSV downloads and the list of post-mortems behind each figure."""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from urllib.parse import urlencode
+
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Min
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.views.decorators.http import require_GET
+
+from knowledge import charts, insights
+from knowledge.insights import Facets, Scope
+from postmortems.models import FactorCategory, LanguageRule, Severity, Status, Team
+
+PAGE_SIZE = 50
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+CATEGORY_KEYS = 8  # colours cycle through series--cat1 … cat8
+FINDING_KEYS = {value: f"cat{i + 1}" for i, value in enumerate(LanguageRule.Category.values)}
+STATUS_KEYS = {Status.DRAFT: "draft", Status.IN_REVIEW: "in-review", Status.PUBLISHED: "published"}
+
+
+# --- Filters ----------------------------------------------------------------------------------
+
+
+class InsightsFilterForm(forms.Form):
+    """The page's filters; every value is a query parameter, so a view can be bookmarked and shared."""
+
+    period = forms.ChoiceField(choices=list(insights.PERIODS.items()), required=False)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), to_field_name="slug", required=False, empty_label="All teams"
+    )
+    tag = forms.ModelChoiceField(queryset=None, to_field_name="slug", required=False, empty_label="All tags")
+    severity = forms.ChoiceField(choices=[("", "All severities"), *Severity.choices], required=False)
+
+    def __init__(self, data, *, user):
+        super().__init__(data)
+        self.fields["from"] = forms.DateField(
+            label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        )
+        self.fields["to"] = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+        self.fields["tag"].queryset = insights.visible_tags(user)
+        self.order_fields(["period", "from", "to", "team", "tag", "severity"])
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("from"), data.get("to")
+        if not data.get("period"):
+            data["period"] = "custom" if (start or end) else insights.DEFAULT_PERIOD
+        if data["period"] == "custom" and not (start or end):
+            self.add_error("from", "Give a start date, an end date or both for a custom period.")
+        if start and end and start > end:
+            self.add_error("to", "The end date comes before the start date.")
+        return data
+
+    def scope(self, user, *, tz, today) -> Scope:
+        data = self.cleaned_data
+        start, end = insights.period_bounds(data["period"], today=today, start=data.get("from"), end=data.get("to"))
+        return Scope(
+            user=user, tz=tz, today=today, start=start, end=end,
+            team=data.get("team"), tag=data.get("tag"), severity=data.get("severity") or "",
+        )
+
+    def params(self) -> dict:
+        """The filters as query parameters, for links that keep them."""
+        data = self.cleaned_data
+        params = {"period": data["period"]}
+        if data["period"] == "custom":
+            params |= {k: data[k].isoformat() for k in ("from", "to") if data.get(k)}
+        if data.get("team"):
+            params["team"] = data["team"].slug
+        if data.get("tag"):
+            params["tag"] = data["tag"].slug
+        if data.get("severity"):
+            params["severity"] = data["severity"]
+        return params
+
+
+class FacetForm(forms.Form):
+    """What one figure counts (the drill-down's extra parameters)."""
+
+    month = forms.RegexField(regex=MONTH_RE, required=False, error_messages={"invalid": "Use a month as YYYY-MM."})
+    status = forms.ChoiceField(choices=[("", ""), *Status.choices], required=False)
+    category = forms.ModelChoiceField(queryset=FactorCategory.objects.all(), to_field_name="slug", required=False)
+    measure = forms.ChoiceField(choices=[("", ""), *insights.MEASURE_LABELS.items()], required=False)
+    action = forms.ChoiceField(choices=[("", ""), *insights.ACTION_FACETS.items()], required=False)
+    finding = forms.ChoiceField(choices=[("", ""), ("any", "any"), *LanguageRule.Category.choices], required=False)
+    noteam = forms.BooleanField(required=False)
+
+    def clean_month(self):
+        value = self.cleaned_data["month"]
+        if not value:
+            return None
+        year, month = (int(x) for x in MONTH_RE.match(value).groups())
+        if not 1 <= month <= 12:
+            raise forms.ValidationError("Use a month as YYYY-MM.")
+        return date(year, month, 1)
+
+    def facets(self) -> Facets:
+        d = self.cleaned_data
+        return Facets(
+            month=d["month"], status=d["status"], category=d["category"], measure=d["measure"],
+            action=d["action"], finding=d["finding"], no_team=d["noteam"],
+        )
+
+
+def _bound_filters(request) -> InsightsFilterForm:
+    return InsightsFilterForm(request.GET, user=request.user)
+
+
+def _scope_for(request, form) -> Scope:
+    tz = timezone.get_current_timezone()
+    return form.scope(request.user, tz=tz, today=timezone.localdate())
+
+
+# --- Tables behind the charts -----------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    value: object  # what the CSV holds
+    text: str  # what the table shows
+    href: str | None = None
+    numeric: bool = True
+
+
+@dataclass
+class Chart:
+    slug: str
+    title: str
+    note: str
+    columns: list[str]
+    csv_columns: list[str]
+    rows: list[list[Cell]]
+    total: list[Cell] | None = None
+    svgs: list[tuple[str, SafeString]] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)
+    empty: str = ""
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.rows) and not self.empty
+
+
+def _count(n: int, href: str | None) -> Cell:
+    return Cell(n, str(n), href if n else None)
+
+
+def _text(text: str, href: str | None = None) -> Cell:
+    return Cell(text, text, href, numeric=False)
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def _month_param(month: date) -> str:
+    return f"{month:%Y-%m}"
+
+
+def _axis_ticks(months: list[date], most: int = 12) -> list[str]:
+    """Short month labels for a chart's axis, at most `most` of them, the year on January and the first."""
+    step = math.ceil(len(months) / most) or 1
+    ticks, last_year = [], None
+    for i, month in enumerate(months):
+        if i % step:
+            ticks.append("")
+            continue
+        ticks.append(f"{month:%b} ’{month:%y}" if month.year != last_year else f"{month:%b}")
+        last_year = month.year
+    return ticks
+
+
+class InsightsReport:
+    """Every chart of the page for one scope; each aggregate is queried once, when first needed."""
+
+    SLUGS = ("severity", "status", "durations", "factors", "recurring", "actions", "open-actions",
+             "tags", "teams", "findings")
+
+    def __init__(self, scope: Scope, params: dict):
+        self.scope = scope
+        self.params = params
+
+    # Links
+    def drill(self, **facets) -> str:
+        query = dict(self.params)
+        for key, value in facets.items():
+            if isinstance(value, date):
+                value = _month_param(value)
+            if value:
+                query[key] = value
+        return "/insights/postmortems/?" + urlencode(query)
+
+    def library(self, **filters) -> str:
+        query = {k: v for k, v in (("team", self._team_slug()), ("severity", self.scope.severity)) if v} | filters
+        return "/postmortems/?" + urlencode(query)
+
+    def search(self, **facets) -> str:
+        query = {k: v for k, v in (("team", self._team_slug()), ("tag", self._tag_slug()),
+                                   ("severity", self.scope.severity)) if v} | facets
+        return "/search/?" + urlencode(query)
+
+    def _team_slug(self):
+        return self.scope.team.slug if self.scope.team else ""
+
+    def _tag_slug(self):
+        return self.scope.tag.slug if self.scope.tag else ""
+
+    # Aggregates
+    @cached_property
+    def scoped(self):
+        return insights.scoped_postmortems(self.scope)
+
+    @cached_property
+    def in_period(self):
+        return insights.in_period(self.scoped, self.scope)
+
+    @cached_property
+    def months(self) -> list[date]:
+        end = self.scope.end or self.scope.today
+        start = self.scope.start
+        if start is None:
+            earliest = self.scoped.aggregate(first=Min(insights.incident_time()))["first"]
+            start = timezone.localtime(earliest, self.scope.tz).date() if earliest else end
+        return insights.months_between(start, end)
+
+    def axis(self, *keyed: dict) -> list[date]:
+        """The page's months, stretched to hold any month a chart's data falls in."""
+        keys = {k for data in keyed for k in data}
+        months = self.months
+        if keys and (min(keys) < months[0] or max(keys) > months[-1]):
+            months = insights.months_between(min(min(keys), months[0]), max(max(keys), months[-1]))
+        return months
+
+    @cached_property
+    def per_month(self):
+        return insights.postmortems_per_month(self.in_period, self.scope.tz)
+
+    @cached_property
+    def durations(self):
+        return insights.durations_per_month(self.in_period, self.scope.tz)
+
+    @cached_property
+    def factors(self):
+        return insights.factors_per_month(self.in_period, self.scope.tz)
+
+    @cached_property
+    def categories(self):
+        return list(FactorCategory.objects.order_by("position", "name"))
+
+    @cached_property
+    def tags(self):
+        return insights.top_tags(self.in_period)
+
+    @cached_property
+    def teams(self):
+        return insights.top_teams(self.in_period)
+
+    @cached_property
+    def actions(self):
+        return insights.action_items_per_month(self.scoped, self.scope)
+
+    @cached_property
+    def open_actions(self):
+        return insights.open_action_items_by_team(self.scoped, self.scope.today)
+
+    @cached_property
+    def findings(self):
+        return insights.findings_per_month(self.scoped, self.scope)
+
+    # Charts
+    def chart(self, slug: str) -> Chart:
+        if slug not in self.SLUGS:
+            raise KeyError(slug)
+        return getattr(self, "chart_" + slug.replace("-", "_"))()
+
+    def all_charts(self) -> list[Chart]:
+        return [self.chart(slug) for slug in self.SLUGS]
+
+    def _monthly(self, slug, title, note, months, series_spec, data, *, link, svg=charts.stacked_bars) -> Chart:
+        """A months × series table of counts with a total column and row, and its chart."""
+        labels = [f"{m:%b %Y}" for m in months]
+        rows, series = [], []
+        for key, label, css in series_spec:
+            values = [data.get(m, {}).get(key, 0) for m in months]
+            series.append(charts.Series(css, label, values, [link(m, key) for m in months]))
+        for i, month in enumerate(months):
+            total = sum(s.values[i] for s in series)
+            cells = [_text(labels[i])] + [_count(s.values[i], s.hrefs[i]) for s in series]
+            rows.append(cells + [_count(total, link(month, None))])
+        sums = [sum(s.values) for s in series]
+        total_row = [_text("All months")]
+        total_row += [_count(n, link(None, key)) for n, (key, *_) in zip(sums, series_spec, strict=True)]
+        total_row.append(_count(sum(sums), link(None, None)))
+        columns = ["Month", *(label for _, label, _ in series_spec), "Total"]
+        desc = f"{title}: " + "; ".join(f"{label} {n}" for (_, label, _), n in zip(series_spec, sums, strict=True))
+        chart = Chart(slug, title, note, columns, columns, rows, total_row)
+        chart.legend = [(css, label) for _, label, css in series_spec]
+        if not sum(sums):
+            chart.empty = "Nothing to count in this period."
+        chart.svgs = [(title, svg(chart_id=f"chart-{slug}", title=title, desc=desc, labels=labels,
+                                  ticks=_axis_ticks(months), series=series))]
+        return chart
+
+    def chart_severity(self) -> Chart:
+        spec = [(s.value, s.label, s.value) for s in Severity]
+        return self._monthly(
+            "severity", "Post-mortems per month, by severity",
+            "Each post-mortem counts in the month its incident started (or was written, when it has no times).",
+            self.axis(self.per_month), spec, self.per_month,
+            link=lambda m, key: self.drill(month=m, severity=key),
+        )
+
+    def chart_status(self) -> Chart:
+        spec = [(s.value, s.label, STATUS_KEYS[s]) for s in (Status.PUBLISHED, Status.IN_REVIEW, Status.DRAFT)]
+        return self._monthly(
+            "status", "Published, and still in draft or review",
+            "How many of each month's post-mortems are published and how many are still being written.",
+            self.axis(self.per_month), spec, self.per_month,
+            link=lambda m, key: self.drill(month=m, status=key),
+        )
+
+    def chart_factors(self) -> Chart:
+        used = {cid for per in self.factors.values() for cid in per}
+        categories = [c for c in self.categories if c.pk in used]
+        spec = [(c.pk, c.name, f"cat{i % CATEGORY_KEYS + 1}") for i, c in enumerate(categories)]
+        by_slug = {c.pk: c.slug for c in categories}
+        chart = self._monthly(
+            "factors", "Contributing factors by category",
+            "Post-mortems with at least one contributing factor in each category, by incident month.",
+            self.axis(self.factors), spec, self.factors,
+            link=lambda m, key: self.drill(month=m, category=by_slug.get(key, "")),
+        )
+        # A post-mortem with factors in two categories counts once in each; the row total counts mentions.
+        chart.columns[-1] = chart.csv_columns[-1] = "Category mentions"
+        for row in chart.rows + [chart.total]:
+            row[-1].href = None
+        return chart
+
+    def chart_durations(self) -> Chart:
+        by_month, overall = self.durations
+        months = self.axis(by_month)
+        labels = [f"{m:%b %Y}" for m in months]
+        columns, csv_columns = ["Month"], ["Month"]
+        for label in insights.MEASURE_LABELS.values():
+            short = label.removeprefix("Time to ").capitalize()
+            columns += [f"{short}: n", f"{short}: median", f"{short}: 90th percentile"]
+            csv_columns += [f"{short}: n", f"{short}: median (minutes)", f"{short}: 90th percentile (minutes)"]
+
+        def cells(figures: dict, month: date | None) -> list[Cell]:
+            out = []
+            for name in insights.MEASURES:
+                spread = figures.get(name, insights.Spread())
+                out.append(_count(spread.n, self.drill(month=month, measure=name)))
+                for value in (spread.median, spread.p90):
+                    out.append(Cell(_minutes(value), charts.format_duration(value) if value is not None else "—"))
+            return out
+
+        rows = [[_text(labels[i])] + cells(by_month.get(m, {}), m) for i, m in enumerate(months)]
+        total = [_text("Whole period")] + cells(overall, None)
+        chart = Chart("durations", "Time to detect, mitigate and resolve", (
+            "Median and 90th percentile from the incident's start, by incident month; n is how many "
+            "post-mortems each figure rests on (those with both times recorded)."
+        ), columns, csv_columns, rows, total)
+        chart.legend = [("median", "Median"), ("p90", "90th percentile")]
+        if not any(s.n for s in overall.values()):
+            chart.empty = "No post-mortem in this period has its incident times recorded."
+        for name, label in insights.MEASURE_LABELS.items():
+            spread = overall.get(name, insights.Spread())
+            desc = (f"{label}, whole period: median {charts.format_duration(spread.median)}, "
+                    f"90th percentile {charts.format_duration(spread.p90)}, from {spread.n} post-mortems.")
+            series = [
+                charts.Series("median", "Median", [by_month.get(m, {}).get(name, insights.Spread()).median
+                                                   for m in months],
+                              [self.drill(month=m, measure=name) for m in months]),
+                charts.Series("p90", "90th percentile", [by_month.get(m, {}).get(name, insights.Spread()).p90
+                                                         for m in months], dashed=True),
+            ]
+            svg = charts.duration_lines(chart_id=f"chart-durations-{name}", title=label, desc=desc, labels=labels,
+                                        ticks=_axis_ticks(months, 5), series=series, width=360, height=220)
+            chart.svgs.append((label, svg))
+        return chart
+
+    def chart_recurring(self) -> Chart:
+        totals: dict[int, int] = {}
+        months_seen: dict[int, int] = {}
+        for per in self.factors.values():
+            for cid, n in per.items():
+                totals[cid] = totals.get(cid, 0) + n
+                months_seen[cid] = months_seen.get(cid, 0) + 1
+        n_months = len(self.months)
+        rows, bars = [], []
+        for category in sorted(self.categories, key=lambda c: (-totals.get(c.pk, 0), c.position, c.name)):
+            n = totals.get(category.pk, 0)
+            if n < 2:
+                continue
+            rows.append([
+                _text("Factor category"), _text(category.name, self.search(category=category.slug)),
+                _count(n, self.drill(category=category.slug)),
+                Cell(months_seen[category.pk], f"{months_seen[category.pk]} of {n_months}"),
+            ])
+            bars.append(charts.Bar(category.name, n, self.drill(category=category.slug), "cat1"))
+        for tag in self.tags:
+            if tag["n"] < 2:
+                continue
+            rows.append([
+                _text("Tag"), _text(tag["name"], self.library(tag=tag["slug"])),
+                _count(tag["n"], self.drill(tag=tag["slug"])), Cell(None, ""),
+            ])
+            bars.append(charts.Bar(f"#{tag['name']}", tag["n"], self.drill(tag=tag["slug"]), "cat2"))
+        columns = ["Kind", "Name", "Post-mortems", "Months it appears in"]
+        chart = Chart("recurring", "Recurring factors", (
+            "Factor categories and tags that appear in two or more post-mortems of the period. "
+            "Names open the library; counts open the post-mortems behind them."
+        ), columns, columns, rows)
+        chart.legend = [("cat1", "Factor category"), ("cat2", "Tag")]
+        if not rows:
+            chart.empty = "Nothing recurred in this period."
+        desc = "; ".join(f"{b.label}: {b.value:g}" for b in bars) or "Nothing recurred."
+        chart.svgs = [("Recurring factors", charts.horizontal_bars(
+            chart_id="chart-recurring", title="Recurring factors and tags", desc=desc, bars=bars))]
+        return chart
+
+    def chart_actions(self) -> Chart:
+        by_month, totals = self.actions
+        months = self.axis(by_month)
+        labels = [f"{m:%b %Y}" for m in months]
+        spec = [("created", "Created", "created"), ("done", "Completed", "done"), ("wont_do", "Won't do", "wont-do")]
+        series = [
+            charts.Series(css, label, [by_month.get(m, {}).get(key, 0) for m in months],
+                          [self.drill(month=m, action=key) for m in months])
+            for key, label, css in spec
+        ]
+
+        def days(spread):
+            text = "—" if spread.median is None else f"{spread.median:.1f}"
+            return Cell(None if spread.median is None else round(spread.median, 1), text)
+
+        rows = []
+        for i, m in enumerate(months):
+            figures = by_month.get(m, {})
+            rows.append([_text(labels[i])] + [_count(figures.get(key, 0), self.drill(month=m, action=key))
+                                              for key, *_ in spec] + [days(figures.get("days", insights.Spread()))])
+        total = [_text("All months")] + [_count(totals[key], self.drill(action=key)) for key, *_ in spec]
+        total.append(days(totals["days"]))
+        columns = ["Month", "Created", "Completed", "Won't do", "Median days to complete"]
+        chart = Chart("actions", "Action items created and completed", (
+            "Counted by the month each item was created, completed or closed as won't do. Median days "
+            "from creation to completion, by month of completion."
+        ), columns, columns, rows, total)
+        chart.legend = [(css, label) for _, label, css in spec]
+        if not (totals["created"] or totals["done"] or totals["wont_do"]):
+            chart.empty = "No action item was created or closed in this period."
+        desc = f"Created {totals['created']}, completed {totals['done']}, won't do {totals['wont_do']}."
+        chart.svgs = [("Action items", charts.grouped_bars(
+            chart_id="chart-actions", title="Action items created and completed per month", desc=desc,
+            labels=labels, ticks=_axis_ticks(months), series=series))]
+        return chart
+
+    def chart_open_actions(self) -> Chart:
+        teams, totals = self.open_actions
+        rows, bars = [], []
+        for team in teams:
+            name = team["name"] or "No team"
+            facet = {"team": team["slug"]} if team["slug"] else {"noteam": "1"}
+            tracker = "/action-items/?" + urlencode({"owner": "all", "status": "open", **facet})
+            rows.append([
+                _text(name, tracker),
+                _count(team["open"], self.drill(action="open", **facet)),
+                _count(team["overdue"], self.drill(action="overdue", **facet)),
+            ])
+            bars.append(charts.Bar(name, team["open"], self.drill(action="open", **facet), "open"))
+        total = [_text("All teams"), _count(totals["open"], self.drill(action="open")),
+                 _count(totals["overdue"], self.drill(action="overdue"))]
+        columns = ["Team", "Open", "Overdue"]
+        chart = Chart("open-actions", "Open and overdue action items now, by team", (
+            "Action items still open or in progress today, whatever their age; overdue ones are past "
+            "their due date. An item counts under each team of its post-mortem."
+        ), columns, columns, rows, total)
+        chart.legend = [("open", "Open"), ("overdue", "Overdue")]
+        if not totals["open"]:
+            chart.empty = "No action item is open."
+        overdue = {b.label: t["overdue"] for b, t in zip(bars, teams, strict=True)}
+        desc = f"{totals['open']} open, {totals['overdue']} overdue. " + "; ".join(
+            f"{b.label}: {b.value:g} open, {overdue[b.label]} overdue" for b in bars)
+        chart.svgs = [("Open action items", charts.horizontal_bars(
+            chart_id="chart-open-actions", title="Open action items by team", desc=desc, bars=bars,
+            parts=[charts.Bar(b.label, overdue[b.label], b.href, "overdue") for b in bars]))]
+        return chart
+
+    def _top(self, slug, title, note, items, *, kind) -> Chart:
+        items = items[: insights.TOP_LIMIT]
+        rows, bars = [], []
+        for item in items:
+            library = self.library(**{kind: item["slug"]})
+            rows.append([_text(item["name"], library), _count(item["n"], self.drill(**{kind: item["slug"]}))])
+            bars.append(charts.Bar(item["name"], item["n"], library, "accent"))
+        columns = [kind.capitalize(), "Post-mortems"]
+        chart = Chart(slug, title, note, columns, columns, rows)
+        if not rows:
+            chart.empty = f"No post-mortem in this period has a {kind}."
+        desc = "; ".join(f"{b.label}: {b.value:g}" for b in bars) or "None."
+        chart.svgs = [(title, charts.horizontal_bars(chart_id=f"chart-{slug}", title=title, desc=desc, bars=bars))]
+        return chart
+
+    def chart_tags(self) -> Chart:
+        return self._top("tags", "Tags with the most incidents",
+                         "Bars open the library filtered by the tag; counts open the post-mortems of this period.",
+                         self.tags, kind="tag")
+
+    def chart_teams(self) -> Chart:
+        return self._top("teams", "Teams with the most incidents",
+                         "Bars open the library filtered by the team; counts open the post-mortems of this period.",
+                         self.teams, kind="team")
+
+    def chart_findings(self) -> Chart:
+        spec = [(value, label, FINDING_KEYS[value]) for value, label in LanguageRule.Category.choices]
+        return self._monthly(
+            "findings", "Language findings per month, by category",
+            "What the blameless-language coach flagged, by the month the text was last saved.",
+            self.axis(self.findings), spec, self.findings,
+            link=lambda m, key: self.drill(month=m, finding=key or "any"),
+        )
+
+    # Headline figures
+    def facts(self) -> list[dict]:
+        months = self.per_month.values()
+        total = sum(f["total"] for f in months)
+        published = sum(f[Status.PUBLISHED] for f in months)
+        resolve = self.durations[1]["resolve"]
+        open_totals = self.open_actions[1]
+        action_totals = self.actions[1]
+        closed = action_totals["done"] + action_totals["wont_do"]
+        median_days = action_totals["days"].median
+        return [
+            {"label": "Post-mortems", "value": total, "href": self.drill()},
+            {"label": "Published", "value": f"{published} of {total}", "href": self.drill(status=Status.PUBLISHED)},
+            {"label": "Median time to resolve", "value": charts.format_duration(resolve.median),
+             "note": f"n = {resolve.n}", "href": self.drill(measure="resolve")},
+            {"label": "Action items open now", "value": open_totals["open"], "href": self.drill(action="open")},
+            {"label": "Overdue now", "value": open_totals["overdue"], "href": self.drill(action="overdue"),
+             "alert": bool(open_totals["overdue"])},
+            {"label": "Median days to complete", "value": "—" if median_days is None else f"{median_days:.1f}",
+             "note": f"n = {action_totals['days'].n}", "href": self.drill(action="done")},
+            {"label": "Closed as won't do", "value": f"{round(100 * action_totals['wont_do'] / closed)} %"
+             if closed else "—", "note": f"of {closed} closed", "href": self.drill(action="wont_do")},
+        ]
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+
+@require_GET
+def insights_page(request):
+    form = _bound_filters(request)
+    ctx = {"form": form, "charts": [], "facts": []}
+    if form.is_valid():
+        report = InsightsReport(_scope_for(request, form), form.params())
+        ctx |= {"report": report, "charts": report.all_charts(), "facts": report.facts(),
+                "query": urlencode(form.params())}
+    return render(request, "knowledge/insights/page.html", ctx, status=200 if form.is_valid() else 400)
+
+
+@require_GET
+def insights_csv(request, slug):
+    if slug not in InsightsReport.SLUGS:
+        raise Http404("No such chart.")
+    form = _bound_filters(request)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Invalid filters: " + form.errors.as_text(), content_type="text/plain")
+    chart = InsightsReport(_scope_for(request, form), form.params()).chart(slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="hindsight-{slug}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(chart.csv_columns)
+    for row in chart.rows + ([chart.total] if chart.total else []):
+        writer.writerow([_csv_safe(cell.value) for cell in row])
+    return response
+
+
+def _csv_safe(value):
+    """Keep spreadsheet programs from reading user-written text as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+@require_GET
+def insights_postmortems(request):
+    form, facet_form = _bound_filters(request), FacetForm(request.GET)
+    valid = form.is_valid() and facet_form.is_valid()
+    ctx = {"form": form, "facet_form": facet_form}
+    if valid:
+        scope, facets = _scope_for(request, form), facet_form.facets()
+        qs = insights.postmortems_behind(scope, facets).with_list_data().order_by("-started_at", "-created_at", "-pk")
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        ctx |= {
+            "page": page, "description": insights.describe_facets(scope, facets),
+            "query": query.urlencode(), "back": urlencode(form.params()),
+        }
+    return render(request, "knowledge/insights/postmortems.html", ctx, status=200 if valid else 400)
+
