@@ -1,0 +1,416 @@
+"""Read timeline text (pasted chat logs, bullet lists, Markdown tables) into timeline events.
+
+A plain function, shared by the editor's paste box and the Markdown importer:
+
+    parse_timeline(text, default_date=date(2024, 3, 1), tz=ZoneInfo("Europe/Oslo"))
+
+What it reads, line by line:
+- a time with an optional date and time zone at the start of the line, optionally in a bullet
+  (`- `, `* `, `1. `) and wrapped in `**…**`, `[…]`, `(…)` or backticks, then a separator
+  (`-`, `–`, `—`, `:`, `|`) and the text: `2024-03-01 14:05 UTC Pager fired`,
+  `- **16:58 UTC** - rolled back`, `[14:05] <alice> restarting`, `2:05 PM: posted status page`;
+- Markdown tables with a time column (`| Time | Event |`), an optional separate date column, and
+  optional kind and evidence columns; the time zone may be named in the header (`Time (UTC)`);
+- lines that set the context: `All times in CET.` (the time zone of the lines that follow) and a
+  line holding only a date, such as `### 2024-03-02` (the date of the time-only lines that follow).
+
+Decisions:
+- Times are read in `tz` unless the line, the table header or a preceding "All times in …" line
+  names a zone. Zone abbreviations are read as fixed offsets (CET is +01:00, CEST +02:00) and only
+  unambiguous ones are known: CST and IST, for example, mean different places and are not read.
+- A line with a time but no date takes the date of the line before it, or `default_date`.
+  A time more than an hour earlier than the line before is read as the next day (midnight
+  rollover); a smaller step back is kept on the same day, as a line written out of order.
+- Chat nicks (`<alice>`) are dropped from the text: timeline events have no person field and
+  people appear by role, so the writer names the role where it matters.
+- Lines without a time of day (`2024-03-13 14:??`, a date alone) are not guessed: they are
+  returned as unparsed, and the importer keeps them as the section's text.
+- The kind is a guess from the words used ("alert", "paged" → detection; "rolled back",
+  "mitigated" → mitigation; "resolved" → resolution; "status page" → communication; "escalated"
+  → escalation); a table's Kind column wins when it holds a known kind.
+"""
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import timezone as dt_timezone
+
+ROLLOVER_TOLERANCE = timedelta(hours=1)
+
+# Unambiguous abbreviations only, as fixed offsets in minutes.
+ZONE_ABBREVIATIONS = {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "WEST": 60, "BST": 60, "CET": 60, "MET": 60, "CEST": 120,
+    "MEST": 120, "EET": 120, "EEST": 180, "MSK": 180, "EST": -300, "EDT": -240, "CDT": -300,
+    "MST": -420, "MDT": -360, "PST": -480, "PDT": -420, "AKST": -540, "AKDT": -480, "HST": -600,
+    "JST": 540, "KST": 540, "SGT": 480, "HKT": 480, "AWST": 480, "ACST": 570, "ACDT": 630,
+    "AEST": 600, "AEDT": 660, "NZST": 720, "NZDT": 780,
+}
+EVENT_KINDS = ("detection", "escalation", "action", "communication", "mitigation", "resolution", "observation")
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+         ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        start=1,
+    )
+    for name in names
+}
+
+_ABBR = "|".join(sorted((k for k in ZONE_ABBREVIATIONS if k != "Z"), key=len, reverse=True))
+# Case-sensitive even inside case-insensitive patterns: "met" and "est" are words, MET and EST zones.
+TZ_PATTERN = (
+    rf"(?-i:(?:UTC|GMT)\s?[+-]\d{{1,2}}(?::?\d{{2}})?|[+-]\d{{2}}:?\d{{2}}|Z\b|(?:{_ABBR})\b)"
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+DATE_PATTERN = (
+    r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{4}/\d{1,2}/\d{1,2}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\.?\s+{_MONTH},?\s+\d{{4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+)
+_TIME = r"(?P<time>\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?)(?:\s?(?P<ampm>[aApP]\.?[mM]\.?)(?![a-z]))?"
+_STAMP = (
+    rf"(?:(?:\w+day,?\s+)?(?P<date>{DATE_PATTERN})(?:T|,?\s+|\s*[-@]\s*))?{_TIME}"
+    rf"(?:\s?\(?(?P<tz>{TZ_PATTERN})\)?)?"
+)
+STAMP_RE = re.compile(_STAMP, re.IGNORECASE)
+LINE_RE = re.compile(
+    r"^\s*(?:(?:[-*+]|\d{1,3}[.)])\s+)?"  # bullet or number
+    r"(?P<open>\*\*|__|\*|_|\[|\(|`)?\s*"
+    + _STAMP
+    + r"\s*(?P<close>\*\*|__|\*|_|\]|\)|`)?"
+    r"(?:\s*[-–—:|,]+\s*|\s+|$)(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+DATE_ONLY_RE = re.compile(
+    rf"^\s*(?:#+\s*|[-*+]\s+)?(?:\*\*|__)?\s*(?:\w+day,?\s+)?(?P<date>{DATE_PATTERN})\s*(?:\*\*|__)?\s*:?\s*$",
+    re.IGNORECASE,
+)
+ZONE_LINE_RE = re.compile(
+    rf"^\s*(?:[-*+]\s+)?[*_]*\s*(?:all\s+)?(?:times?|timestamps?|time\s*zone)\b[^|]{{0,40}}?"
+    rf"(?:\bin\b|\bare\b|:)\s*\(?(?P<tz>{TZ_PATTERN})\)?\s*[*_]*\s*\.?\s*$",
+    re.IGNORECASE,
+)
+SEPARATOR_ROW_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+NICK_RE = re.compile(r"^<(?!(?:br|hr|p|b|i|em|strong|code|kbd|s|u|sub|sup|mark)\s*/?>)[^<>\s]{1,40}>\s*", re.I)
+URL_RE = re.compile(r"https?://[^\s<>()\]]+")
+
+KIND_RULES = [
+    ("resolution", r"\bresolved\b|\bresolution\b|\ball[- ]clear\b|\bincident (?:closed|over|ended)\b|"
+                   r"\bclosed the incident\b|\bfully recovered\b|\bback to normal\b|"
+                   r"\b(?:verified|confirmed|fully|service|systems?) (?:\w+ )?operational\b|"
+                   r"\bservice (?:restored|recovered)\b|\bno further (?:action|impact)\b"),
+    ("mitigation", r"\broll(?:ed|ing)?[ -]?back\b|\brollbacks?\b|\brevert(?:ed|ing)?\b|\bmitigat\w*|"
+                   r"\bfail(?:ed|ing)?[ -]?over\b|\brestart(?:ed|ing)?\b|\bdowngrad\w*|\bworkaround\b|"
+                   r"\bhotfix\w*|\bdrain(?:ed|ing)?\b|\bterminated\b|\bkilled\b|\brestored\b|"
+                   r"\bfix(?:es)? (?:deployed|applied|released)\b|\bblocked\b|\bdisabled\b"),
+    ("communication", r"\bstatus ?page\b|statuspage|\bposted\b|\bannounc\w*|\bnotif(?:y|ied|ication)\b|"
+                      r"\binformed\b|\be-?mail(?:ed)?\b|\bmail sent\b|\bcommunicat\w*|"
+                      r"\bupdates? (?:sent|posted|given)\b|\btweet\w*|\bcustomers? (?:told|updated)\b"),
+    ("escalation", r"\bescalat\w*|\bincident (?:declared|opened)\b|\bdeclared\b|\bsev ?[12]\b|"
+                   r"\bincident commander\b|\bwar ?room\b|\bjoined\b|\bcalled in\b|\bassigned\b"),
+    ("detection", r"\balert\w*|\bpage[rd]?\b|\bpaging\b|\bdetect\w*|\bnoticed?\b|\bdiscovered\b|"
+                  r"\breport(?:s|ed)?\b|\bobserved?\b|\bfired\b|\bwarnings?\b|\bspotted\b|\bbecame aware\b"),
+    ("action", r"\bstart(?:ed|ing)?\b|\bbegan\b|\bbegin\b|\binvestigat\w*|\bdeploy\w*|\bran\b|\bapplied\b|"
+               r"\battempt\w*|\bmanually\b|\bdeleted\b|\bremoved\b|\bcreated\b|\bupgrad\w*|\bscal(?:ed|ing)\b|"
+               r"\bchanged\b|\bmerged\b|\bexecuted\b|\btriggered\b|\bcordoned\b|\bpatched\b"),
+]
+_KIND_RES = [(kind, re.compile(pattern, re.IGNORECASE)) for kind, pattern in KIND_RULES]
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    occurred_at: datetime  # aware, in UTC
+    description: str
+    kind_guess: str
+    evidence_url: str = ""
+
+
+@dataclass
+class ParseResult:
+    events: list[ParsedEvent] = field(default_factory=list)
+    unparsed_lines: list[str] = field(default_factory=list)
+    # The input without what became events (tables keep their header), for the importer to keep as text.
+    remainder: str = ""
+
+
+def guess_kind(text: str) -> str:
+    """Return the event kind the words of `text` suggest (observation when nothing does)."""
+    for kind, pattern in _KIND_RES:
+        if pattern.search(text):
+            return kind
+    return "observation"
+
+
+def parse_zone(token: str | None) -> tzinfo | None:
+    """Return the fixed-offset zone for `UTC`, `CET`, `+02:00`, `GMT-5` …, or None."""
+    if not token:
+        return None
+    token = token.strip().upper()
+    if token in ZONE_ABBREVIATIONS:
+        return dt_timezone(timedelta(minutes=ZONE_ABBREVIATIONS[token]))
+    match = re.fullmatch(r"(?:UTC|GMT)?\s?([+-])(\d{1,2}):?(\d{2})?", token)
+    if not match:
+        return None
+    sign, hours, minutes = match.groups()
+    offset = timedelta(hours=int(hours), minutes=int(minutes or 0))
+    if offset > timedelta(hours=14):
+        return None
+    return dt_timezone(-offset if sign == "-" else offset)
+
+
+def parse_date(text: str) -> date | None:
+    """Return the date written as `2024-03-01`, `2024/03/01`, `1 March 2024` or `March 1, 2024`."""
+    text = text.strip().rstrip(",.")
+    try:
+        match = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text)
+        if match:
+            return date(*map(int, match.groups()))
+        match = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\.?\s+([a-z]+)\.?,?\s+(\d{4})", text, re.I)
+        if match and match.group(2).lower() in MONTHS:
+            return date(int(match.group(3)), MONTHS[match.group(2).lower()], int(match.group(1)))
+        match = re.fullmatch(r"([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", text, re.I)
+        if match and match.group(1).lower() in MONTHS:
+            return date(int(match.group(3)), MONTHS[match.group(1).lower()], int(match.group(2)))
+    except ValueError:
+        return None
+    return None
+
+
+def find_date(text: str) -> date | None:
+    """Return the first date written anywhere in `text` (a title or a file name), or None."""
+    for match in re.finditer(DATE_PATTERN, text, re.IGNORECASE):
+        found = parse_date(match.group(0))
+        if found:
+            return found
+    match = re.search(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)", text)
+    if match:
+        try:
+            return date(*map(int, match.groups()))
+        except ValueError:
+            return None
+    return None
+
+
+def _time_of_day(raw: str, ampm: str | None) -> time | None:
+    parts = re.split(r"[:.,]", raw)
+    hour, minute = int(parts[0]), int(parts[1])
+    second = int(parts[2]) if len(parts) > 2 else 0
+    micro = int(parts[3].ljust(6, "0")) if len(parts) > 3 else 0
+    if ampm:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if ampm.lower().startswith("p") else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return time(hour, minute, second, micro)
+
+
+def _clean_description(text: str) -> str:
+    text = text.strip()
+    text = NICK_RE.sub("", text)
+    return text.strip()
+
+
+class _Reader:
+    """State of one parse: the current date, zone and the last event's time (for rollover)."""
+
+    def __init__(self, default_date: date | None, tz: tzinfo):
+        self.current_date = default_date
+        self.default_zone = tz
+        self.zone = tz
+        self.last: datetime | None = None
+        self.result = ParseResult()
+        self.remainder: list[str] = []
+
+    def stamp(self, match, zone: tzinfo | None = None) -> datetime | None:
+        """Return the aware time a STAMP match names, moving the current date along."""
+        clock = _time_of_day(match.group("time"), match.group("ampm"))
+        if clock is None:
+            return None
+        zone = parse_zone(match.group("tz")) or zone or self.zone
+        if match.group("date"):
+            day = parse_date(match.group("date"))
+            if day is None:
+                return None
+            self.current_date = day
+            return datetime.combine(day, clock, tzinfo=zone)
+        if self.current_date is None:
+            return None
+        when = datetime.combine(self.current_date, clock, tzinfo=zone)
+        if self.last is not None and when < self.last - ROLLOVER_TOLERANCE:
+            self.current_date += timedelta(days=1)
+            when += timedelta(days=1)
+        return when
+
+    def add(self, when: datetime, description: str, kind: str | None = None, evidence_url: str = "") -> None:
+        self.last = when
+        kind = kind if kind in EVENT_KINDS else guess_kind(description)
+        self.result.events.append(
+            ParsedEvent(occurred_at=when.astimezone(UTC), description=description, kind_guess=kind,
+                        evidence_url=evidence_url)
+        )
+
+    def unparsed(self, line: str) -> None:
+        self.result.unparsed_lines.append(line)
+        self.remainder.append(line)
+
+    def line(self, line: str) -> bool:
+        """Read one line outside a table; return whether it became an event."""
+        if not line.strip():
+            self.remainder.append(line)
+            return False
+        zone_line = ZONE_LINE_RE.match(line)
+        if zone_line and parse_zone(zone_line.group("tz")):
+            self.zone = parse_zone(zone_line.group("tz"))
+            return False
+        date_line = DATE_ONLY_RE.match(line)
+        if date_line and parse_date(date_line.group("date")):
+            self.current_date = parse_date(date_line.group("date"))
+            self.last = None
+            return False
+        match = LINE_RE.match(line)
+        if match:
+            when = self.stamp(match)
+            description = _clean_description(match.group("rest"))
+            if when is not None and description:
+                self.add(when, description)
+                return True
+        self.unparsed(line)
+        return False
+
+    def continuation(self, line: str) -> None:
+        """Append an indented line to the event before it (a wrapped bullet)."""
+        event = self.result.events[-1]
+        self.result.events[-1] = ParsedEvent(
+            occurred_at=event.occurred_at, description=f"{event.description}\n{line.strip()}",
+            kind_guess=event.kind_guess, evidence_url=event.evidence_url,
+        )
+
+
+def split_row(line: str) -> list[str]:
+    """Return the cells of a Markdown table row (pipes escaped as `\\|` stay in the cell)."""
+    text = line.strip()
+    if text.startswith("|"):
+        text = text[1:]
+    if text.endswith("|") and not text.endswith("\\|"):
+        text = text[:-1]
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", text)]
+
+
+def cell_text(cell: str) -> str:
+    """Return the text of a table cell: `<br>` as a line break, escapes and entities undone."""
+    cell = re.sub(r"<br\s*/?>", "\n", cell, flags=re.IGNORECASE)
+    cell = cell.replace("\\|", "|")
+    return html.unescape(cell).strip()
+
+
+def evidence_url(text: str) -> str:
+    """Return the link a cell holds: a bare URL, `<URL>` or `[text](URL)`; else the first URL in it."""
+    whole = re.fullmatch(r"<?(https?://\S+?)>?", text.strip())
+    if whole:
+        return whole.group(1)
+    link = re.search(r"\]\((https?://[^\s)]+)\)", text)
+    if link:
+        return link.group(1)
+    found = URL_RE.search(text)
+    return found.group(0) if found else ""
+
+
+def _columns(header: list[str]) -> dict:
+    names = [re.sub(r"[*_`]", "", h).strip().lower() for h in header]
+    roles: dict = {"time": None, "date": None, "kind": None, "evidence": None, "description": None}
+    for index, name in enumerate(names):
+        if roles["time"] is None and re.search(r"\b(time|when|timestamp|hour)s?\b", name):
+            roles["time"] = index
+        elif roles["date"] is None and re.search(r"\b(date|day)\b", name):
+            roles["date"] = index
+        elif roles["kind"] is None and name in ("kind", "type"):
+            roles["kind"] = index
+        elif roles["evidence"] is None and re.search(r"\b(evidence|links?|source|reference)\b", name):
+            roles["evidence"] = index
+    if roles["time"] is None:
+        roles["time"], roles["date"] = (roles["date"], None) if roles["date"] is not None else (0, None)
+    taken = {v for v in roles.values() if v is not None}
+    for index, name in enumerate(names):
+        if index not in taken and re.search(r"event|description|what|detail|action|summary|note|happen", name):
+            roles["description"] = index
+            break
+    if roles["description"] is None:
+        roles["description"] = next((i for i in range(len(names)) if i not in taken), None)
+    roles["others"] = [i for i in range(len(names)) if i not in taken and i != roles["description"]]
+    zone = None
+    for h in header:
+        found = re.search(TZ_PATTERN, h)
+        if found and parse_zone(found.group(0)):
+            zone = parse_zone(found.group(0))
+            break
+    roles["zone"] = zone
+    return roles
+
+
+def _table(reader: _Reader, lines: list[str]) -> None:
+    """Read one Markdown table: a header row, a separator row, then one event per row."""
+    header, body = lines[0], lines[2:]
+    roles = _columns(split_row(header))
+    table_remainder: list[str] = []
+    for line in body:
+        cells = split_row(line)
+
+        def get(i, cells=cells):
+            return cells[i] if i is not None and i < len(cells) else ""
+
+        stamp_text = " ".join(part for part in (get(roles["date"]), get(roles["time"])) if part)
+        stamp_text = re.sub(r"[*_`]", "", stamp_text).strip()
+        match = STAMP_RE.fullmatch(stamp_text)
+        when = reader.stamp(match, roles["zone"]) if match else None
+        parts = [cell_text(get(roles["description"]))] + [cell_text(get(i)) for i in roles["others"]]
+        description = " — ".join(p for p in parts if p).strip()
+        if when is None or not description:
+            reader.result.unparsed_lines.append(line)
+            table_remainder.append(line)
+            continue
+        reader.add(when, description, kind=cell_text(get(roles["kind"])).lower(),
+                   evidence_url=evidence_url(cell_text(get(roles["evidence"]))))
+    if table_remainder:
+        reader.remainder.extend([lines[0], lines[1], *table_remainder])
+
+
+def parse_timeline(text: str, *, default_date: date | None, tz: tzinfo = UTC) -> ParseResult:
+    """Return the events `text` describes and the lines it could not read.
+
+    `default_date` dates the lines that carry a time only; `tz` is the zone of lines that name none.
+    """
+    reader = _Reader(default_date, tz)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    index, in_fence, last_was_event = 0, False, False
+    while index < len(lines):
+        line = lines[index]
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        if in_fence or line.lstrip().startswith(("```", "~~~")):
+            if line.strip():
+                reader.unparsed(line)
+            else:
+                reader.remainder.append(line)
+            index += 1
+            continue
+        is_table = (
+            "|" in line and index + 1 < len(lines) and "|" in lines[index + 1]
+            and SEPARATOR_ROW_RE.match(lines[index + 1])
+        )
+        if is_table:
+            end = index + 2
+            while end < len(lines) and "|" in lines[end] and lines[end].strip():
+                end += 1
+            _table(reader, lines[index:end])
+            index, last_was_event = end, False
+            continue
+        if last_was_event and line[:1] in (" ", "\t") and line.strip() and not LINE_RE.match(line):
+            reader.continuation(line)
+        else:
+            last_was_event = reader.line(line)
+        index += 1
+    reader.result.remainder = "\n".join(reader.remainder).strip("\n")
+    return reader.result
