@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("postmortems.urls")),
+    path("", include("postmortems.timeline_urls")),
     path("", include("postmortems.coach_urls")),
     path("", include("knowledge.urls")),
     path("", include("knowledge.insights_urls")),
