@@ -31,6 +31,7 @@ from postmortems.admin_actions import (
     highlight,
     open_action_items_count,
     open_findings_count,
+    pattern_error,
     rule_matches,
     template_duplicate,
 )
@@ -793,14 +794,11 @@ class LanguageRuleForm(forms.ModelForm):
         }
 
     def clean(self):
-        import re
-
         cleaned = super().clean()
-        if cleaned.get("is_regex") and cleaned.get("pattern"):
-            try:
-                re.compile(cleaned["pattern"])
-            except re.error as exc:
-                self.add_error("pattern", f"This is not a valid regular expression: {exc}.")
+        if cleaned.get("pattern"):
+            error = pattern_error(cleaned["pattern"], bool(cleaned.get("is_regex")))
+            if error:
+                self.add_error("pattern", error)
         return cleaned
 
 
@@ -833,12 +831,10 @@ class LanguageRuleAdmin(admin.ModelAdmin):
         sample = request.GET.get("try", "")
         rule = self.get_object(request, object_id)
         if rule is not None and sample:
-            import re
-
             try:
                 spans = rule_matches(rule, sample)
-            except re.error as exc:
-                extra_context["try_error"] = f"The pattern is not a valid regular expression: {exc}."
+            except ValueError as exc:
+                extra_context["try_error"] = str(exc)
             else:
                 extra_context["try_spans"] = [(s, e, sample[s:e]) for s, e in spans]
                 extra_context["try_html"] = highlight(sample, spans)
