@@ -8,7 +8,7 @@ tests/postmortems/test_no_blame_field.py walks every model to keep it so.
 
 import secrets
 import zoneinfo
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -216,9 +216,11 @@ class PostMortem(models.Model):
 
 
 def _span(start, end):
+    """Return real elapsed time; converting to UTC first, since Python subtracts wall-clock times
+    that share a tzinfo (wrong across a DST change)."""
     if start is None or end is None:
         return None
-    return end - start
+    return end.astimezone(UTC) - start.astimezone(UTC)
 
 
 class Section(models.Model):

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django import template
 
@@ -40,7 +40,7 @@ def offset(when, start) -> str:
     """Return `when` as an offset from `start`: 'T+00:05', 'T+1d 02:00', 'T−00:10'."""
     if when is None or start is None:
         return ""
-    minutes = int((when - start).total_seconds() // 60)
+    minutes = int((when.astimezone(UTC) - start.astimezone(UTC)).total_seconds() // 60)
     sign = "+" if minutes >= 0 else "−"
     minutes = abs(minutes)
     days, rest = divmod(minutes, 24 * 60)
