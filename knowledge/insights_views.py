@@ -407,7 +407,7 @@ class InsightsReport:
             rows.append([
                 _text("Factor category"), _text(category.name, self.search(category=category.slug)),
                 _count(n, self.drill(category=category.slug)),
-                Cell(months_seen[category.pk], f"{months_seen[category.pk]} of {n_months}"),
+                Cell(months_seen[category.pk], str(months_seen[category.pk])),
             ])
             bars.append(charts.Bar(category.name, n, self.drill(category=category.slug), "cat1"))
         for tag in self.tags:
@@ -418,7 +418,7 @@ class InsightsReport:
                 _count(tag["n"], self.drill(tag=tag["slug"])), Cell(None, ""),
             ])
             bars.append(charts.Bar(f"#{tag['name']}", tag["n"], self.drill(tag=tag["slug"]), "cat2"))
-        columns = ["Kind", "Name", "Post-mortems", "Months it appears in"]
+        columns = ["Kind", "Name", "Post-mortems", f"Months it appears in (of {n_months})"]
         chart = Chart("recurring", "Recurring factors", (
             "Factor categories and tags that appear in two or more post-mortems of the period. "
             "Names open the library; counts open the post-mortems behind them."
