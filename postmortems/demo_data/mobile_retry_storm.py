@@ -43,7 +43,7 @@ POSTMORTEM = {
             Requests from the app rose to four times their normal rate. At 11:23 the API gateway's
             per-client rate limit started answering 429, which the app retried straight away, and the
             gateway's alert paged the mobile on-call engineer. The deploy itself had finished healthy at
-            11:24, which made the continuing errors confusing: the checkout dashboard looked fine apart
+            11:24, so the errors that continued were confusing: the checkout dashboard looked fine apart
             from traffic volume. At 11:31 the mobile on-call engineer matched the failing requests to app
             version 7.12 in the gateway logs. The checkout on-call engineer raised the gateway limit for
             the checkout route at 11:38, the retry loops drained, and errors stopped at 11:41. We

@@ -61,8 +61,8 @@ POSTMORTEM = {
         """,
         "Detection": """
             Detection was fast: the payment failure alert paged two minutes after the evictions. The
-            upgrade itself announced what it was doing in the platform channel, which made the cause
-            easy to see.
+            upgrade itself announced what it was doing in the platform channel, which pointed the
+            responders to the cause within minutes.
         """,
         "Response and recovery": """
             Pausing the upgrade stopped further drains but could not bring the evicted pods back any
