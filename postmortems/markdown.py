@@ -20,7 +20,7 @@ ALLOWED_ATTRIBUTES = {
     "abbr": {"title"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
-EXTENSIONS = ["extra", "sane_lists", "nl2br"]
+EXTENSIONS = ["extra", "sane_lists"]
 
 
 def sanitise_html(html: str) -> str:
