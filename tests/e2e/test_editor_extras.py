@@ -1,0 +1,72 @@
+"""The editor's progressive extras: timeline paste, removing rows, the unsaved-changes prompt."""
+
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+PASTE = """2024-03-01 14:05 UTC Pager fired for checkout latency
+14:12 escalated to the database on-call
+14:31 rolled back the connection-pool change
+this line has no time at all"""
+
+
+@pytest.fixture
+def draft():
+    from postmortems import services
+    from postmortems.models import Template
+    from tests.conftest import make_user
+
+    author = make_user("arthur", "Authors", first_name="Arthur")
+    return services.postmortem_create(
+        user=author, template=Template.objects.get(slug="lightweight"), title="Checkout latency",
+        severity="sev2", started_at=datetime(2024, 3, 1, 14, 0, tzinfo=UTC),
+    )
+
+
+def test_paste_preview_then_add_events(page, live_server, login, draft):
+    login(page, "arthur")
+    page.goto(f"{live_server.url}/postmortems/{draft.slug}/edit/")
+    page.get_by_text("Paste from a chat log or a table").click()
+    page.locator("#timeline-paste").fill(PASTE)
+    page.get_by_role("button", name="Preview events").click()
+    preview = page.locator("[data-paste-preview]")
+    expect(preview).to_contain_text("3 events found; 1 line not understood")
+    expect(preview.locator("tbody tr")).to_have_count(3)
+    expect(preview).to_contain_text("this line has no time at all")
+    preview.get_by_role("button", name="Add 3 events to the timeline").click()
+    rows = page.locator("[data-formset='events'] [data-formset-row]:not([hidden])")
+    # One blank row for people without JavaScript, plus the three added ones.
+    expect(rows).to_have_count(4)
+    expect(page.locator("#timeline-paste")).to_have_value("this line has no time at all")
+    # Remove the blank row, save, and the three events are on the write-up in order.
+    rows.first.get_by_role("button", name="Remove").click()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("Saved.")
+    assert list(draft.timeline_events.values_list("description", flat=True)) == [
+        "Pager fired for checkout latency",
+        "escalated to the database on-call",
+        "rolled back the connection-pool change",
+    ]
+    assert draft.timeline_events.last().kind == "mitigation"
+
+
+def test_leaving_with_unsaved_changes_asks_first(page, live_server, login, draft):
+    login(page, "arthur")
+    page.goto(f"{live_server.url}/postmortems/{draft.slug}/edit/")
+    page.get_by_label("Summary", exact=True).fill("Words not yet saved.")
+    expect(page.locator("[data-unsaved-status]")).to_have_text("Unsaved changes.")
+    dialogs = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.get_by_role("link", name="View the write-up").click()
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
+    assert page.url.endswith("/edit/")
+    expect(page.get_by_label("Summary", exact=True)).to_have_value("Words not yet saved.")
