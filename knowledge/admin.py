@@ -85,7 +85,8 @@ class TagAdmin(admin.ModelAdmin):
             record_tag_change(
                 postmortem_ids=postmortem_ids_tagged([obj.pk]),
                 user=request.user,
-                action=f"tag “{form.initial.get('name')}” renamed to “{obj.name}”",
+                action="tag renamed",
+                comment=f"“{form.initial.get('name')}” renamed to “{obj.name}”.",
             )
 
     def delete_model(self, request, obj):
@@ -96,7 +97,8 @@ class TagAdmin(admin.ModelAdmin):
         affected = postmortem_ids_tagged(t.pk for t in tags)
         Tag.objects.filter(pk__in=[t.pk for t in tags]).delete()
         names = ", ".join(f"“{t.name}”" for t in tags)
-        record_tag_change(postmortem_ids=affected, user=request.user, action=f"tags {names} deleted in admin")
+        record_tag_change(postmortem_ids=affected, user=request.user, action="tags deleted in admin",
+                          comment=f"{names} deleted.")
 
     @admin.action(description="Merge selected tags into one…", permissions=["change"])
     def merge(self, request, queryset):

@@ -25,9 +25,10 @@ def postmortem_ids_tagged(tag_ids: Iterable[int]) -> list[int]:
     )
 
 
-def record_tag_change(*, postmortem_ids: Iterable[int], user, action: str) -> None:
+def record_tag_change(*, postmortem_ids: Iterable[int], user, action: str, comment: str) -> None:
+    """Record a Revision on each of `postmortem_ids` (a short `action`; names and details in `comment`)."""
     for postmortem in PostMortem.objects.filter(pk__in=list(postmortem_ids)):
-        postmortem_record_change(postmortem=postmortem, user=user, action=action)
+        postmortem_record_change(postmortem=postmortem, user=user, action=action, comment=comment)
 
 
 @transaction.atomic
@@ -54,7 +55,9 @@ def tags_merge(*, tags: Iterable[Tag], target: Tag, user) -> int:
     merged = Tag.objects.filter(pk__in=source_ids).values_list("name", flat=True)
     names = ", ".join(f"“{name}”" for name in sorted(merged, key=str.casefold))
     Tag.objects.filter(pk__in=source_ids).delete()
-    record_tag_change(postmortem_ids=affected, user=user, action=f"tags {names} merged into “{target.name}”")
+    record_tag_change(
+        postmortem_ids=affected, user=user, action="tags merged", comment=f"{names} merged into “{target.name}”."
+    )
     return len(move)
 
 

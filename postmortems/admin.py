@@ -611,16 +611,18 @@ class ActionItemAdmin(HelpTexts, admin.ModelAdmin):
         if "status" in form.changed_data:
             obj.set_status(obj.status, obj.wont_do_reason)
         super().save_model(request, obj, form, change)
-        verb = "edited" if change else "added"
         services.postmortem_record_change(
-            postmortem=obj.postmortem, user=request.user, action=f"action item “{obj.title}” {verb} in admin"
+            postmortem=obj.postmortem,
+            user=request.user,
+            action="action item edited in admin" if change else "action item added in admin",
+            comment=f"“{obj.title}”",
         )
 
     def delete_model(self, request, obj):
         postmortem, title = obj.postmortem, obj.title
         super().delete_model(request, obj)
         services.postmortem_record_change(
-            postmortem=postmortem, user=request.user, action=f"action item “{title}” deleted in admin"
+            postmortem=postmortem, user=request.user, action="action item deleted in admin", comment=f"“{title}”"
         )
 
     def delete_queryset(self, request, queryset):

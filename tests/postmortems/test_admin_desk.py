@@ -187,7 +187,7 @@ def test_editing_an_action_item_records_a_revision_on_its_post_mortem(desk, item
     data["status"] = ["in_progress"]
     assert desk.post(f"{ITEMS}{item.pk}/change/", data).status_code == 302
     revision = item.postmortem.revisions.get()
-    assert revision.action == "action item “Tune consumer concurrency to 32” edited in admin"
+    assert (revision.action, revision.comment) == ("action item edited in admin", "“Tune consumer concurrency to 32”")
     edited = [a for a in revision.snapshot["action_items"] if a["title"] == "Tune consumer concurrency to 32"]
     assert edited[0]["status"] == "in_progress"
 

@@ -106,7 +106,7 @@ def test_merge_moves_every_tagged_item_without_duplicates_and_deletes_the_merged
     # Each changed post-mortem has a revision saying so; the bystander does not.
     for key in ("a", "b", "c"):
         revision = tangle[key].revisions.get()
-        assert revision.action == "tags “pg”, “postgres” merged into “postgresql”"
+        assert (revision.action, revision.comment) == ("tags merged", "“pg”, “postgres” merged into “postgresql”.")
         assert revision.user == facilitator
         assert "postgresql" in revision.snapshot["tags"]
     assert not tangle["d"].revisions.exists()
@@ -142,7 +142,7 @@ def test_renaming_a_tag_records_a_revision_on_each_post_mortem_carrying_it(desk,
     for key in ("a", "b", "c"):
         assert "PostgreSQL replicas" in tangle[key].tags.names()
         revision = tangle[key].revisions.get()
-        assert revision.action == "tag “pg” renamed to “PostgreSQL replicas”"
+        assert (revision.action, revision.comment) == ("tag renamed", "“pg” renamed to “PostgreSQL replicas”.")
         assert "PostgreSQL replicas" in revision.snapshot["tags"]
     assert not tangle["d"].revisions.exists()
 
@@ -176,7 +176,8 @@ def test_deleting_a_tag_in_use_records_the_change_on_its_post_mortems(desk, tang
     network = tag("network")
     assert desk.post(f"{TAGS}{network.pk}/delete/", {"post": "yes"}).status_code == 302
     assert sorted(tangle["b"].tags.names()) == ["pg", "postgresql"]
-    assert tangle["b"].revisions.get().action == "tags “network” deleted in admin"
+    revision = tangle["b"].revisions.get()
+    assert (revision.action, revision.comment) == ("tags deleted in admin", "“network” deleted.")
     assert tangle["d"].revisions.get().snapshot["tags"] == []
 
 

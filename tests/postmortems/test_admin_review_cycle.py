@@ -93,12 +93,12 @@ def test_facilitator_runs_a_review_cycle_entirely_from_the_admin(client, author,
     assert (item.postmortem, item.note) == (pm, "How eviction policies surprise us.")
 
     # Every step is in the post-mortem's history, with who did it.
-    history = list(PostMortem.objects.get(pk=pm.pk).revisions.order_by("version").values_list("action", "user"))
-    assert history == [
-        ("created", author.pk),
-        ("submitted for review", author.pk),
-        ("sent back", facilitator.pk),
-        ("submitted for review", author.pk),
-        ("published", facilitator.pk),
-        ("tags “redis cache”, “Redis-cluster” merged into “redis”", facilitator.pk),
+    history = PostMortem.objects.get(pk=pm.pk).revisions.order_by("version").values_list("action", "user", "comment")
+    assert list(history) == [
+        ("created", author.pk, ""),
+        ("submitted for review", author.pk, ""),
+        ("sent back", facilitator.pk, "Say how the eviction policy was chosen."),
+        ("submitted for review", author.pk, ""),
+        ("published", facilitator.pk, ""),
+        ("tags merged", facilitator.pk, "“redis cache”, “Redis-cluster” merged into “redis”."),
     ]
