@@ -34,6 +34,16 @@ class Series:
 
 
 @dataclass
+class Cell:
+    """One table cell: `value` for the CSV, `text` for the page, an optional link."""
+
+    value: object
+    text: str
+    href: str | None = None
+    numeric: bool = True
+
+
+@dataclass
 class Bar:
     label: str
     value: float
@@ -296,4 +306,32 @@ def horizontal_bars(
             parts.append(_rect(x0, y + 4, part_width, row - 8, f"series--{part.key}", tip, part.href))
         parts.append(f'<text class="chart-label" x="{x0 + width + 6:.1f}" y="{y + 17}">{_num(bar.value)}</text>')
     parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def _row(cells: Sequence[Cell]) -> str:
+    out = []
+    for i, cell in enumerate(cells):
+        content = escape(cell.text)
+        if cell.href:
+            content = f'<a href="{escape(cell.href)}">{content}</a>'
+        if i == 0:
+            out.append(f'<th scope="row">{content}</th>')
+        else:
+            out.append(f'<td class="num">{content}</td>' if cell.numeric else f"<td>{content}</td>")
+    return "<tr>" + "".join(out) + "</tr>"
+
+
+def table(*, caption: str, columns: Sequence[str], rows: Sequence[Sequence[Cell]],
+          total: Sequence[Cell] | None = None) -> SafeString:
+    """Return the HTML table behind a chart: a header row, one row per label, an optional total row."""
+    head = "".join(
+        f'<th scope="col" class="num">{escape(c)}</th>' if i else f'<th scope="col">{escape(c)}</th>'
+        for i, c in enumerate(columns)
+    )
+    parts = [f'<table><caption class="visually-hidden">{escape(caption)}</caption>',
+             f"<thead><tr>{head}</tr></thead><tbody>", *(_row(r) for r in rows), "</tbody>"]
+    if total:
+        parts.append(f"<tfoot>{_row(total)}</tfoot>")
+    parts.append("</table>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

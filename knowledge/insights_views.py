@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from knowledge import charts, insights
+from knowledge.charts import Cell
 from knowledge.insights import Facets, Scope
 from postmortems.models import FactorCategory, LanguageRule, Severity, Status, Team
 
@@ -127,14 +128,6 @@ def _scope_for(request, form) -> Scope:
 
 
 @dataclass
-class Cell:
-    value: object  # what the CSV holds
-    text: str  # what the table shows
-    href: str | None = None
-    numeric: bool = True
-
-
-@dataclass
 class Chart:
     slug: str
     title: str
@@ -147,9 +140,8 @@ class Chart:
     legend: list[tuple[str, str]] = field(default_factory=list)
     empty: str = ""
 
-    @property
-    def has_data(self) -> bool:
-        return bool(self.rows) and not self.empty
+    def table(self) -> SafeString:
+        return charts.table(caption=self.title, columns=self.columns, rows=self.rows, total=self.total)
 
 
 def _count(n: int, href: str | None) -> Cell:
