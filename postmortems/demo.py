@@ -30,6 +30,7 @@ from postmortems.models import (
 )
 from postmortems.services import postmortem_record_change
 
+_BLOCK_START = re.compile(r"^(?:[-*+] |\d+\. |#|\||>)")
 _WHEN = re.compile(r"^(?:(?P<days>[+-]\d+) )?(?P<hour>\d{1,2}):(?P<minute>\d{2})$")
 
 
@@ -47,8 +48,19 @@ def at(day: date, spec: str) -> datetime:
 
 
 def text(value: str) -> str:
-    """Return a demo text without the indentation it has in the data module."""
-    return inspect.cleandoc(value)
+    """Return a demo text as a writer types it: no source indentation, one line per paragraph or list item.
+
+    The data modules wrap lines for reading; the renderer keeps single newlines as line breaks, so
+    wrapped lines are joined back onto the line they continue.
+    """
+    lines = []
+    for line in inspect.cleandoc(value).splitlines():
+        stripped = line.strip()
+        if lines and lines[-1] and stripped and not _BLOCK_START.match(stripped):
+            lines[-1] = f"{lines[-1]} {stripped}"
+        else:
+            lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 @transaction.atomic

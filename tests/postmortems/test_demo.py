@@ -1,6 +1,7 @@
 import re
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
+from itertools import pairwise
 
 import pytest
 from django.apps import apps
@@ -32,6 +33,7 @@ BLAMING = re.compile(
     r"obviously|simply|just|clearly|of course|trivial)\b",
     re.IGNORECASE,
 )
+LIST_ITEM = re.compile(r"^(?:[-*+] |\d+\. )")
 SOON_AFTER_START = {EventKind.DETECTION, EventKind.ESCALATION, EventKind.MITIGATION, EventKind.RESOLUTION}
 
 
@@ -141,6 +143,10 @@ def test_sections_come_from_the_template_and_are_written(demo):
             assert any(not s.body for s in pm.sections.all()), f"{pm.slug}: a draft has something left to write"
         else:
             assert all(s.body.strip() for s in pm.sections.all()), pm.slug
+        for section in pm.sections.all():
+            lines = section.body.splitlines()
+            for before, line in pairwise(lines):
+                assert not before or not line or LIST_ITEM.match(line), f"{pm.slug}: {section.heading} is hard-wrapped"
         story = next(s for s in pm.sections.all() if s.heading == "What happened")
         assert story.body.count("\n\n") >= 1, f"{pm.slug}: the story runs to several paragraphs"
 
