@@ -13,6 +13,8 @@ import yaml
 
 from postmortems.models import ActionStatus, PostMortem
 
+STATED_KEYS = ("started", "detected", "mitigated", "resolved", "template")
+
 
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
@@ -48,7 +50,7 @@ def front_matter(postmortem: PostMortem) -> dict:
         "title": postmortem.title,
         "slug": postmortem.slug,
         "severity": postmortem.get_severity_display(),
-        "status": postmortem.status,
+        "status": str(postmortem.status),
         "started": _iso(postmortem.started_at),
         "detected": _iso(postmortem.detected_at),
         "mitigated": _iso(postmortem.mitigated_at),
@@ -60,13 +62,13 @@ def front_matter(postmortem: PostMortem) -> dict:
     }
     if postmortem.facilitator_id:
         data["facilitator"] = postmortem.facilitator.username
-    if postmortem.template_id:
-        data["template"] = postmortem.template.slug
+    data["template"] = postmortem.template.slug if postmortem.template_id else None
     if postmortem.published_at:
         data["published_at"] = _iso(postmortem.published_at)
     if not postmortem.summary.strip():
         data["summary"] = ""
-    return {key: value for key, value in data.items() if value is not None}
+    # Times and the template are written even when empty: an explicit null tells the importer not to guess.
+    return {key: value for key, value in data.items() if value is not None or key in STATED_KEYS}
 
 
 def postmortem_to_markdown(postmortem: PostMortem) -> str:

@@ -662,13 +662,27 @@ class _Lookups:
     """What the import reads over and over, loaded once per batch."""
 
     def __init__(self, template: Template):
-        self.template_sections = {}
-        for ts in template.sections.all():
-            self.template_sections.setdefault(_heading_key(ts.heading), ts)
+        self._template_sections: dict[int, dict] = {}
+        self.default_template = template
         self.categories = {c.slug: c for c in FactorCategory.objects.all()}
         self.categories_by_name = {c.name.lower(): c for c in self.categories.values()}
         self.users: dict[str, object] = {}
         self.teams: dict[str, Team] = {}
+
+    def template_section(self, template: Template | None, heading: str):
+        """Return the section of `template` with this heading (any case and punctuation), or None."""
+        template = template or self.default_template
+        if template.pk not in self._template_sections:
+            sections = {}
+            for ts in template.sections.all():
+                sections.setdefault(_heading_key(ts.heading), ts)
+            self._template_sections[template.pk] = sections
+        return self._template_sections[template.pk].get(_heading_key(heading))
+
+    def template(self, slug: str) -> Template | None:
+        if not hasattr(self, "_templates"):
+            self._templates = {t.slug: t for t in Template.objects.all()}
+        return self._templates.get(slug)
 
     def user(self, username: str):
         if username not in self.users:
@@ -779,8 +793,10 @@ def _save(doc: Document, *, existing: PostMortem | None, key: str, digest: str, 
         postmortem.published_at = (_as_datetime(front.get("published_at") or front.get("published"), tz)
                                    or postmortem.published_at or timezone.now())
     postmortem.restricted = restricted
-    template = Template.objects.filter(slug=_text(front.get("template"))).first() if front.get("template") else None
-    postmortem.template = template or options.template
+    if "template" in front and front["template"] is None:
+        postmortem.template = None  # stated: made without a template (sections still get the default's prompts)
+    else:
+        postmortem.template = lookups.template(_text(front.get("template"))) or options.template
     _set_times(postmortem, doc, tz)
     facilitator = _text(front.get("facilitator"))
     postmortem.facilitator = lookups.user(facilitator) if facilitator else None
@@ -806,34 +822,44 @@ def _save(doc: Document, *, existing: PostMortem | None, key: str, digest: str, 
     return postmortem
 
 
+def _stated(front: dict, names: tuple[str, ...], tz: tzinfo) -> tuple[bool, datetime | None]:
+    """Return whether the front matter states one of `names` (an explicit null counts) and its value."""
+    for name in names:
+        if name in front:
+            return True, _as_datetime(front[name], tz)
+    return False, None
+
+
 def _set_times(postmortem: PostMortem, doc: Document, tz: tzinfo) -> None:
     front = doc.front_matter
     events = sorted(doc.events, key=lambda e: e.occurred_at)
-    started = _as_datetime(front.get("started") or front.get("started_at") or front.get("incident_start"), tz)
+    said, started = _stated(front, ("started", "started_at", "incident_start"), tz)
     raw_date = front.get("date")
-    if started is None and raw_date is not None:
+    if not said and raw_date is not None:
         if isinstance(raw_date, datetime) or (isinstance(raw_date, str) and re.search(r"\d:\d", raw_date)):
             started = _as_datetime(raw_date, tz)
         elif (day := _as_date(raw_date)) is not None:
             same_day = [e for e in events if e.occurred_at.astimezone(tz).date() == day]
             started = same_day[0].occurred_at if same_day else datetime.combine(day, time(0), tzinfo=tz)
-    if started is None and events:
+    if not said and started is None and events:
         started = events[0].occurred_at
-    if started is None:
+    if not said and started is None:
         day = find_date(doc.title) or find_date(Path(postmortem.source_path).stem)
         started = datetime.combine(day, time(0), tzinfo=tz) if day else None
     postmortem.started_at = started
 
-    stated = {}
-    for name in ("detected", "mitigated", "resolved"):
-        explicit = _as_datetime(front.get(name) or front.get(f"{name}_at"), tz)
-        if explicit is None and started and doc.stats.get(name) is not None:
-            explicit = started + doc.stats[name]
-        stated[name] = explicit
-    # The timeline fills what the front matter and the stats leave open, in a consistent order only.
     order = ("detected", "mitigated", "resolved")
+    stated, explicit = {}, set()
+    for name in order:
+        said, value = _stated(front, (name, f"{name}_at"), tz)
+        if said:
+            explicit.add(name)
+        elif started and doc.stats.get(name) is not None:
+            value = started + doc.stats[name]
+        stated[name] = value
+    # The timeline fills what the front matter and the stats leave open, in a consistent order only.
     for name, kind in zip(order, ("detection", "mitigation", "resolution"), strict=True):
-        if stated[name] is not None:
+        if stated[name] is not None or name in explicit:
             continue
         matching = [e.occurred_at for e in events if e.kind_guess == kind and (not started or e.occurred_at >= started)]
         if not matching:
@@ -880,7 +906,7 @@ def _save_parts(postmortem: PostMortem, doc: Document, lookups: _Lookups, report
         by_heading.setdefault(section.heading, []).append(section)
     keep, create = [], []
     for position, (heading, body) in enumerate(doc.sections):
-        template_section = lookups.template_sections.get(_heading_key(heading))
+        template_section = lookups.template_section(postmortem.template, heading)
         reused = by_heading.get(heading, [])
         section = reused.pop(0) if reused else Section(postmortem=postmortem, heading=heading)
         section.position, section.body = position, body
