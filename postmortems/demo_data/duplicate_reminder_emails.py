@@ -82,6 +82,6 @@ POSTMORTEM = {
         {"title": "Alert when a consumer group rebalances more than three times in ten minutes",
          "kind": "detect", "priority": "low", "owner": "author2", "due": 45, "status": "open"},
         {"title": "Write a one-page guide to Kafka delivery guarantees for service teams",
-         "kind": "process", "priority": "low", "owner": "facilitator", "due": 60, "status": "open"},
+         "kind": "process", "priority": "low", "owner": "reader", "due": 60, "status": "open"},
     ],
 }

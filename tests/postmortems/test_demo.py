@@ -177,6 +177,7 @@ def test_action_items_in_every_state_with_consistent_fields(demo):
     assert ActionItem.objects.overdue().exists()
     assert ActionItem.objects.still_open().filter(due_date__gte=timezone.localdate()).exists()
     assert {item.priority for item in items} == {"high", "medium", "low"}
+    assert ActionItem.objects.still_open().filter(owner__username="reader").exists(), "the reader's home has work"
 
 
 def test_people_credits_and_teams(demo):
