@@ -46,7 +46,7 @@ class TagAdminForm(forms.ModelForm):
         help_texts = {
             "name": "Renaming changes the tag on every post-mortem that carries it. To fold this tag into "
             "another one, use the “Merge” action on the list instead.",
-            "slug": "The tag's address: /tags/<slug>/.",
+            "slug": "The tag's address, as in /tags/this-slug/.",
         }
 
     def clean_name(self):
@@ -161,7 +161,7 @@ class ReadingListAdmin(HelpTexts, admin.ModelAdmin):
     fields = ["title", "slug", "description", ("for_new_hires", "position"), ("created_by", "created_at")]
     help_texts = {
         "title": "What the list is, e.g. “Your first month: five incidents every engineer should know”.",
-        "slug": "The list's address: /reading-lists/<slug>/.",
+        "slug": "The list's address, as in /reading-lists/this-slug/.",
     }
     text_rows = {"description": 3}
 

@@ -108,7 +108,8 @@ class HelpTexts:
 
     def _form_kwargs(self, kwargs):
         kwargs.setdefault("help_texts", self.help_texts)
-        widgets = {name: forms.Textarea(attrs={"rows": rows}) for name, rows in self.text_rows.items()}
+        css = "hs-cell-text" if isinstance(self, admin.TabularInline) else "vLargeTextField"
+        widgets = {name: forms.Textarea(attrs={"rows": rows, "class": css}) for name, rows in self.text_rows.items()}
         kwargs.setdefault("widgets", widgets)
         return kwargs
 
@@ -159,6 +160,12 @@ class ContributingFactorInline(HelpTexts, admin.TabularInline):
         "description": "How it contributed. Conditions and decisions, not culprits.",
     }
     text_rows = {"description": 2}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "category":  # categories are managed on their own page; keep the row uncluttered
+            field.widget = field.widget.widget
+        return field
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("category")
@@ -211,7 +218,7 @@ class PostMortemAdminForm(forms.ModelForm):
         ]
         help_texts = {
             "title": "What happened, in words readers will search for (e.g. “Checkout errors after cache flush”).",
-            "slug": "The post-mortem's address: /postmortems/<slug>/. Fixed once created.",
+            "slug": "The post-mortem's address, as in /postmortems/this-slug/. Fixed once created.",
             "severity": "SEV1 is the most severe.",
             "started_at": "When the incident began (your time zone).",
             "detected_at": "When someone or something noticed. Time to detect is derived from it.",
@@ -259,7 +266,6 @@ class PostMortemAdmin(admin.ModelAdmin):
         "author_names",
         "age_in_status",
         "open_action_items",
-        "restricted",
     ]
     list_display_links = ["title"]
     list_filter = [ReviewQueueFilter, "status", "severity", "teams", "tags", "restricted"]
@@ -312,6 +318,10 @@ class PostMortemAdmin(admin.ModelAdmin):
             return ["status_changed_at"]
         return super().get_ordering(request)
 
+    def changelist_view(self, request, extra_context=None):
+        title = "Review queue: waiting for review, oldest first" if in_review_queue(request) else "Post-mortems"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
     def get_list_display(self, request):
         if in_review_queue(request):
             return ["title", "severity_label", "team_names", "author_names", "waiting_for", "open_findings",
@@ -347,7 +357,10 @@ class PostMortemAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_label(self, obj):
-        return format_html('<span class="hs-status hs-status--{}">{}</span>', obj.status, obj.get_status_display())
+        restricted = format_html('<br><span class="hs-restricted">Restricted</span>') if obj.restricted else ""
+        return format_html(
+            '<span class="hs-status hs-status--{}">{}</span>{}', obj.status, obj.get_status_display(), restricted
+        )
 
     @admin.display(description="Severity", ordering="severity")
     def severity_label(self, obj):
@@ -365,15 +378,15 @@ class PostMortemAdmin(admin.ModelAdmin):
     def author_names(self, obj):
         return _names(_person(u) for u in obj.authors.all())
 
-    @admin.display(description="In this status for", ordering="status_changed_at")
+    @admin.display(description="In status for", ordering="status_changed_at")
     def age_in_status(self, obj):
-        return timesince(obj.status_changed_at)
+        return timesince(obj.status_changed_at, depth=1)
 
     @admin.display(description="Waiting for", ordering="status_changed_at")
     def waiting_for(self, obj):
-        return timesince(obj.status_changed_at)
+        return timesince(obj.status_changed_at, depth=1)
 
-    @admin.display(description="Open action items", ordering="open_action_item_count")
+    @admin.display(description="Open actions", ordering="open_action_item_count")
     def open_action_items(self, obj):
         return obj.open_action_item_count
 

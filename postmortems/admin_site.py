@@ -15,6 +15,7 @@ class HindsightAdminSite(AdminSite):
     site_title = "Hindsight admin"
     index_title = "Reviews, publishing, templates and tags"
     index_template = "admin/hindsight_index.html"
+    enable_nav_sidebar = False  # lists need the width; the desk's front page lists everything
 
     def has_permission(self, request):
         """Let in active staff who hold the facilitator role; Authors and Readers never, staff or not."""
