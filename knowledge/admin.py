@@ -72,6 +72,9 @@ class TagAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_uses=Count("taggit_taggeditem_items"))
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Tags", **(extra_context or {})})
+
     @admin.display(description="Used on", ordering="n_uses")
     def usage(self, obj):
         if not obj.n_uses:
@@ -143,7 +146,13 @@ class ReadingListItemInline(HelpTexts, admin.TabularInline):
     fields = ["position", "postmortem", "note"]
     autocomplete_fields = ["postmortem"]
     help_texts = {"postmortem": "Start typing a title. Readers only see published, unrestricted ones."}
-    text_rows = {"note": 2}
+    text_rows = {"note": 3}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "postmortem":  # pick one; adding or editing a post-mortem from here would be a detour
+            field.widget = field.widget.widget
+        return field
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("postmortem")

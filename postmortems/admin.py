@@ -104,10 +104,12 @@ class HelpTexts:
 
     help_texts: dict[str, str] = {}
     text_rows: dict[str, int] = {}
+    labels = {"postmortem": "Post-mortem"}
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def _form_kwargs(self, kwargs):
         kwargs.setdefault("help_texts", self.help_texts)
+        kwargs.setdefault("labels", self.labels)
         css = "hs-cell-text" if isinstance(self, admin.TabularInline) else "vLargeTextField"
         widgets = {name: forms.Textarea(attrs={"rows": rows, "class": css}) for name, rows in self.text_rows.items()}
         kwargs.setdefault("widgets", widgets)
@@ -616,9 +618,12 @@ class ActionItemAdmin(HelpTexts, admin.ModelAdmin):
     def owner_name(self, obj):
         return _person(obj.owner) if obj.owner else "—"
 
-    @admin.display(description="Overdue", boolean=True)
+    @admin.display(description="Overdue", empty_value="")
     def overdue(self, obj):
-        return obj.is_overdue()
+        return format_html('<span class="hs-restricted">Overdue</span>') if obj.is_overdue() else None
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Action items", **(extra_context or {})})
 
     def save_model(self, request, obj, form, change):
         if "status" in form.changed_data:
@@ -693,7 +698,7 @@ class TemplateSectionInline(HelpTexts, admin.TabularInline):
         "heading": "The section's title.",
         "kind": "What the section is for; the coach scopes its rules by it.",
     }
-    text_rows = {"guidance": 2}
+    text_rows = {"guidance": 3}
 
 
 @admin.register(Template)
@@ -803,9 +808,9 @@ class LanguageRuleForm(forms.ModelForm):
             "enabled": "Disabled rules are kept but not checked.",
         }
         widgets = {
-            "pattern": forms.Textarea(attrs={"rows": 2, "cols": 60}),
-            "message": forms.Textarea(attrs={"rows": 2, "cols": 60}),
-            "suggestion": forms.Textarea(attrs={"rows": 2, "cols": 60}),
+            "pattern": forms.Textarea(attrs={"rows": 3, "class": "vLargeTextField hs-mono"}),
+            "message": forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
+            "suggestion": forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"}),
         }
 
     def clean(self):
