@@ -81,11 +81,13 @@ class ReadMark(models.Model):
 
 
 class SearchDocument(models.Model):
-    """One post-mortem as the search engine sees it: its text plus the facts that filter and facet it.
+    """One post-mortem's text as the search engine sees it, plus tokens for who may see it and its facets.
 
     Written by knowledge.search.index_postmortem in the same transaction as every save. The engine's
-    own structures hang off this table: on PostgreSQL two generated, weighted tsvector columns with GIN
-    indexes; on SQLite an FTS5 external-content table kept in step by triggers (migration 0002).
+    structures hang off this table: on PostgreSQL generated tsvector columns with GIN indexes; on
+    SQLite an FTS5 external-content table kept in step by triggers (migration 0003). `facets` holds
+    tokens such as `pub` (published and open), `au12` (authored by user 12), `tg5` (tag 5), so the
+    engine's own index answers visibility and filters without reading any row.
     """
 
     postmortem = models.OneToOneField(
@@ -94,6 +96,18 @@ class SearchDocument(models.Model):
     title = models.TextField()
     summary = models.TextField(blank=True)
     body = models.TextField(blank=True, help_text="Sections, timeline, contributing factors and action items.")
+    facets = models.TextField(blank=True, default="")
+
+    def __str__(self):
+        return self.title
+
+
+class SearchFacts(models.Model):
+    """The facts that facet and sort a post-mortem's search results, in a narrow row that is cheap to read."""
+
+    postmortem = models.OneToOneField(
+        PostMortem, on_delete=models.CASCADE, primary_key=True, related_name="search_facts"
+    )
     status = models.CharField(max_length=12)
     restricted = models.BooleanField(default=False)
     severity = models.CharField(max_length=4)
@@ -104,12 +118,11 @@ class SearchDocument(models.Model):
     category_ids = models.JSONField(default=list)
 
     class Meta:
-        indexes = [
-            models.Index(fields=["status", "restricted", "-occurred_at"], name="search_browse_newest_idx"),
-        ]
+        verbose_name_plural = "search facts"
+        indexes = [models.Index(fields=["-occurred_at"], name="search_facts_newest_idx")]
 
     def __str__(self):
-        return self.title
+        return f"Facts of post-mortem {self.postmortem_id}"
 
 
 class SearchTerm(models.Model):

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from knowledge.search.base import START, STOP, Backend, Filters, Viewer
+from knowledge.search.base import START, STOP, Backend, Filters, Viewer, facet_groups
 from knowledge.search.query import ParsedQuery, parse
 
 __all__ = [
@@ -46,25 +46,29 @@ def index_postmortem(postmortem) -> None:
 
 def remove_postmortem(postmortem_id: int) -> None:
     """Drop `postmortem_id` from the search index."""
-    from knowledge.models import SearchDocument
+    from knowledge.models import SearchDocument, SearchFacts
 
     SearchDocument.objects.filter(pk=postmortem_id).delete()
+    SearchFacts.objects.filter(pk=postmortem_id).delete()
 
 
 @transaction.atomic
 def rebuild_index(*, batch_size: int = 2000, progress=None) -> int:
     """Rebuild the whole index from the post-mortems; return how many documents it holds."""
-    from knowledge.models import SearchDocument, SearchTerm
+    from knowledge.models import SearchDocument, SearchFacts, SearchTerm
     from knowledge.search.documents import bulk_documents, save_terms, vocabulary
     from postmortems.models import PostMortem
 
     SearchDocument.objects.all().delete()
+    SearchFacts.objects.all().delete()
     SearchTerm.objects.all().delete()
     ids = list(PostMortem.objects.order_by("pk").values_list("pk", flat=True))
     words: set[str] = set()
     for start in range(0, len(ids), batch_size):
-        docs = list(bulk_documents(ids[start:start + batch_size]))
+        pairs = list(bulk_documents(ids[start:start + batch_size]))
+        docs = [doc for doc, _ in pairs]
         SearchDocument.objects.bulk_create(docs, batch_size=500)
+        SearchFacts.objects.bulk_create([facts for _, facts in pairs], batch_size=1000)
         for doc in docs:
             words |= vocabulary(doc.title, doc.summary, doc.body)
         if progress:
@@ -76,6 +80,7 @@ def rebuild_index(*, batch_size: int = 2000, progress=None) -> int:
     elif connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE knowledge_searchdocument")
+            cursor.execute("ANALYZE knowledge_searchfacts")
             cursor.execute("ANALYZE knowledge_searchterm")
     return len(ids)
 
@@ -102,6 +107,7 @@ class SearchOutcome:
     facets: dict[str, dict[str, int]]
     highlights: dict[int, tuple[SafeString, SafeString]]
     suggestion: str = ""
+    facets_estimated: bool = False
 
 
 def search(*, user, text: str, filters: Filters, sort: str = "relevance", offset: int = 0,
@@ -111,24 +117,27 @@ def search(*, user, text: str, filters: Filters, sort: str = "relevance", offset
     if viewer is None:
         return SearchOutcome([], 0, {}, {})
     parsed = parse(text)
+    groups = facet_groups(viewer, filters)
     engine = backend()
 
     def run():
         with connection.cursor() as cursor:
-            total, facets = engine.counts(cursor, parsed, viewer, filters)
-            ids = engine.ordered_ids(cursor, parsed, viewer, filters, sort=sort, offset=offset, limit=limit)
+            counts = engine.counts(cursor, parsed, groups)
+            ids = []
+            if counts.total > offset:
+                ids = engine.ordered_ids(cursor, parsed, groups, sort=sort, offset=offset, limit=limit)
             marked = engine.highlights(cursor, parsed, ids) if parsed.has_positive else {}
             suggestion = ""
-            if total == 0 and parsed.has_positive:
-                suggestion = _suggest(engine, cursor, text, parsed, viewer, filters)
-        return SearchOutcome(ids, total, facets, {
+            if counts.total == 0 and parsed.has_positive:
+                suggestion = _suggest(engine, cursor, text, parsed, groups)
+        return SearchOutcome(ids, counts.total, counts.facets, {
             pk: (highlight_html(title), highlight_html(snippet)) for pk, (title, snippet) in marked.items()
-        }, suggestion)
+        }, suggestion, counts.estimated)
 
     return engine.run(run)
 
 
-def _suggest(engine: Backend, cursor, text: str, parsed: ParsedQuery, viewer: Viewer, filters: Filters) -> str:
+def _suggest(engine: Backend, cursor, text: str, parsed: ParsedQuery, groups) -> str:
     """Return `text` with unknown words replaced by close known ones, if that finds something visible."""
     words = parsed.words()
     known = engine.known_terms(cursor, words)
@@ -142,8 +151,7 @@ def _suggest(engine: Backend, cursor, text: str, parsed: ParsedQuery, viewer: Vi
             corrected = re.sub(rf"\b{re.escape(word)}\b", best[0], corrected, flags=re.IGNORECASE)
     if corrected == text:
         return ""
-    total, _ = engine.counts(cursor, parse(corrected), viewer, filters)
-    return corrected if total else ""
+    return corrected if engine.count(cursor, parse(corrected), groups) else ""
 
 
 def similar_by_text(*, user, title: str, summary: str, exclude_id: int | None, limit: int = 30):
@@ -156,9 +164,11 @@ def similar_by_text(*, user, title: str, summary: str, exclude_id: int | None, l
     words = [w for w in ordered_words(f"{title} {summary}") if w not in _STOP_WORDS][:24]
     engine = backend()
 
+    groups = facet_groups(viewer, Filters())
+
     def run():
         with connection.cursor() as cursor:
-            return engine.similar_by_text(cursor, words, viewer, exclude_id, limit)
+            return engine.similar_by_text(cursor, words, groups, exclude_id, limit)
 
     return engine.run(run)
 

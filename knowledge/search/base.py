@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass, field
 
-from postmortems.models import PostMortem
-
 DOC = "knowledge_searchdocument"
 FACET_COLUMNS = {"tag": "tag_ids", "team": "team_ids", "factor": "category_ids"}
 SCALAR_FACETS = {"severity": "severity", "year": "year", "status": "status"}
@@ -34,83 +32,76 @@ class Hit:
     snippet: str
 
 
+START, STOP = "\x02", "\x03"
+FACTS = "knowledge_searchfacts"
+# Relevance ranks at most this many of the newest matches (every match, when there are fewer):
+# ranking reads each candidate's whole index entry, so an unbounded rank grows with the corpus.
+RANK_CANDIDATES = 1000
+# Facet counts are exact up to this many matches; above it they come from an even sample of about
+# this size, scaled up (and the page says they are estimates).
+FACET_SAMPLE = 2000
+
+
+def facet_groups(viewer: Viewer, filters: Filters) -> list[list[str]]:
+    """Return index tokens as groups: a document must carry one token of every group.
+
+    The tokens are written by knowledge.search.documents.facet_tokens: `pub` for published and open,
+    `au<user id>` for each author, `tg/tm/fc<id>` for tags, teams, factor categories, `sv<n>`,
+    `yr<year>`, `st<status>`, and `doc` on every document.
+    """
+    groups = [] if viewer.sees_all else [["pub", f"au{int(viewer.user_id)}"]]
+    groups += [[f"tg{int(i)}"] for i in filters.tag_ids]
+    groups += [[f"tm{int(i)}"] for i in filters.team_ids]
+    groups += [[f"fc{int(i)}"] for i in filters.category_ids]
+    if filters.severities:
+        groups.append([f"sv{s[-1:]}" for s in filters.severities])
+    if filters.years:
+        groups.append([f"yr{int(y)}" for y in filters.years])
+    if filters.statuses:
+        groups.append([f"st{s.replace('_', '')}" for s in filters.statuses])
+    return groups or [["doc"]]
+
+
 @dataclass
-class Page:
-    ids: list[int]
+class Counts:
     total: int
     facets: dict[str, dict[str, int]]
-
-
-START, STOP = "\x02", "\x03"
+    estimated: bool = False
 
 
 class Backend:
-    """SQL pieces both engines share. Subclasses say how text matches, ranks and highlights."""
+    """The steps of a search; each engine says how it matches, ranks and highlights."""
 
     vendor = ""
 
-    # -- engine-specific pieces -------------------------------------------------------------
-    def json_contains(self, column: str) -> str:
+    def run(self, callback):
+        return callback()
+
+    def matching(self, parsed, groups) -> tuple[str, str, str, list]:
+        """Return (FROM clause, id expression, WHERE condition, params) for the matching documents."""
         raise NotImplementedError
 
     def json_elements(self, alias: str, column: str) -> str:
         """Return a FROM item yielding `value` for each element of the JSON array `alias.column`."""
         raise NotImplementedError
 
-    def text_source(self, parsed) -> tuple[str, str, list]:
-        """Return (FROM clause, WHERE condition, params) restricting documents to text matches."""
-        raise NotImplementedError
+    def count(self, cursor, parsed, groups) -> int:
+        source, _, where, params = self.matching(parsed, groups)
+        cursor.execute(f"SELECT COUNT(*) FROM {source} WHERE {where}", params)
+        return cursor.fetchone()[0]
 
-    def run(self, callback):
-        return callback()
-
-    # -- shared -----------------------------------------------------------------------------
-    def visibility(self, viewer: Viewer) -> tuple[str, list]:
-        if viewer.sees_all:
-            return "1 = 1", []
-        authors = PostMortem.authors.through._meta.db_table
-        return (
-            f"((d.status = %s AND d.restricted = %s) OR d.postmortem_id IN "
-            f"(SELECT postmortem_id FROM {authors} WHERE user_id = %s))",
-            ["published", False, viewer.user_id],
-        )
-
-    def conditions(self, viewer: Viewer, filters: Filters) -> tuple[list[str], list]:
-        sql, params = self.visibility(viewer)
-        where, values = [sql], list(params)
-        for column, ids in (("tag_ids", filters.tag_ids), ("team_ids", filters.team_ids),
-                            ("category_ids", filters.category_ids)):
-            for value in ids:
-                where.append(self.json_contains(column))
-                values.append(self.json_value(value))
-        for column, chosen in (("severity", filters.severities), ("year", filters.years),
-                               ("status", filters.statuses)):
-            if chosen:
-                where.append(f"d.{column} IN ({', '.join(['%s'] * len(chosen))})")
-                values.extend(chosen)
-        return where, values
-
-    def json_value(self, value: int):
-        return value
-
-    def matching(self, parsed, viewer: Viewer, filters: Filters, columns: str) -> tuple[str, list]:
-        """Return a SELECT of `columns` over the visible documents matching the query and filters."""
-        where, params = self.conditions(viewer, filters)
-        if parsed is not None and not parsed.is_empty:
-            source, condition, text_params = self.text_source(parsed)
-            where.insert(0, condition)
-            params = text_params + params
-        else:
-            source = f"{DOC} d"
-        return f"SELECT {columns} FROM {source} WHERE {' AND '.join(where)}", params
-
-    def counts(self, cursor, parsed, viewer: Viewer, filters: Filters) -> tuple[int, dict[str, dict[str, int]]]:
-        """Return the total and the facet counts of the matching set, in one query."""
-        select, params = self.matching(
-            parsed, viewer, filters, "d.postmortem_id, d.status, d.severity, d.year, d.tag_ids, d.team_ids, "
-                                     "d.category_ids"
-        )
-        arms = ["SELECT 'total', '', COUNT(*) FROM m"]
+    def counts(self, cursor, parsed, groups) -> Counts:
+        """Return the total and the facet counts of the matching set (exact, or estimated from a sample)."""
+        total = self.count(cursor, parsed, groups)
+        facets = {name: {} for name in (*SCALAR_FACETS, *FACET_COLUMNS)}
+        if not total:
+            return Counts(0, facets)
+        step = max(1, -(-total // FACET_SAMPLE))
+        source, id_expr, where, params = self.matching(parsed, groups)
+        sample = f" AND ({id_expr} % {step}) = 0" if step > 1 else ""
+        select = (f"SELECT f.status, f.severity, f.year, f.tag_ids, f.team_ids, f.category_ids FROM {source} "
+                  f"CROSS JOIN {FACTS} f WHERE f.postmortem_id = {id_expr} AND {where}{sample}")
+        arms = []
         for facet, column in SCALAR_FACETS.items():
             arms.append(f"SELECT '{facet}', CAST(m.{column} AS TEXT), COUNT(*) FROM m GROUP BY m.{column}")
         for facet, column in FACET_COLUMNS.items():
@@ -119,25 +110,25 @@ class Backend:
                 f"GROUP BY j.value"
             )
         cursor.execute(f"WITH m AS MATERIALIZED ({select}) " + " UNION ALL ".join(arms), params)
-        total, facets = 0, {name: {} for name in (*SCALAR_FACETS, *FACET_COLUMNS)}
         for facet, value, count in cursor.fetchall():
-            if facet == "total":
-                total = count
-            else:
-                facets[facet][str(value)] = count
-        return total, facets
+            facets[facet][str(value)] = min(total, count * step)
+        return Counts(total, facets, estimated=step > 1)
 
-    def ordered_ids(self, cursor, parsed, viewer, filters, *, sort: str, offset: int, limit: int) -> list[int]:
+    def ordered_ids(self, cursor, parsed, groups, *, sort: str, offset: int, limit: int) -> list[int]:
         if sort == "relevance" and parsed is not None and parsed.has_positive:
-            return self.ranked_ids(cursor, parsed, viewer, filters, offset=offset, limit=limit)
+            return self.ranked_ids(cursor, parsed, groups, offset=offset, limit=limit)
         order = {
-            "severity": "d.severity ASC, d.occurred_at DESC, d.postmortem_id DESC",
-        }.get(sort, "d.occurred_at DESC, d.postmortem_id DESC")
-        select, params = self.matching(parsed, viewer, filters, "d.postmortem_id")
-        cursor.execute(f"{select} ORDER BY {order} LIMIT %s OFFSET %s", [*params, limit, offset])
+            "severity": "f.severity ASC, f.occurred_at DESC, f.postmortem_id DESC",
+        }.get(sort, "f.occurred_at DESC, f.postmortem_id DESC")
+        source, id_expr, where, params = self.matching(parsed, groups)
+        cursor.execute(
+            f"SELECT f.postmortem_id FROM {source} CROSS JOIN {FACTS} f WHERE f.postmortem_id = {id_expr} "
+            f"AND {where} ORDER BY {order} LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
         return [row[0] for row in cursor.fetchall()]
 
-    def ranked_ids(self, cursor, parsed, viewer, filters, *, offset: int, limit: int) -> list[int]:
+    def ranked_ids(self, cursor, parsed, groups, *, offset: int, limit: int) -> list[int]:
         raise NotImplementedError
 
     def highlights(self, cursor, parsed, ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -147,6 +138,9 @@ class Backend:
     def term_candidates(self, cursor, word: str) -> list[str]:
         raise NotImplementedError
 
-    def similar_by_text(self, cursor, words: list[str], viewer: Viewer, exclude_id, limit: int):
-        """Return [(id, score)] of visible documents whose title and summary share words, best first."""
+    def known_terms(self, cursor, words: list[str]) -> set[str]:
+        raise NotImplementedError
+
+    def similar_by_text(self, cursor, words: list[str], groups, exclude_id, limit: int):
+        """Return [(id, score)] of documents whose title and summary share words, best first."""
         raise NotImplementedError

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from django.db import transaction
 from taggit.models import TaggedItem
 
-from knowledge.models import SearchDocument, SearchTerm
+from knowledge.models import SearchDocument, SearchFacts, SearchTerm
 from postmortems.models import ActionItem, ContributingFactor, PostMortem, Section, TimelineEvent
 
 # \x02 and \x03 mark highlighted words in engine output; they never belong in indexed text.
@@ -29,13 +29,23 @@ def _body(sections, events, factors, actions) -> str:
     return clean_text("\n\n".join(parts))
 
 
-def _document(pm, *, body: str, tag_ids, team_ids, category_ids) -> SearchDocument:
+def facet_tokens(*, status: str, restricted: bool, severity: str, year: int, author_ids, tag_ids, team_ids,
+                 category_ids) -> str:
+    """Return the tokens the engines index for visibility and filters (see knowledge.search.base)."""
+    tokens = ["doc"]
+    if status == "published" and not restricted:
+        tokens.append("pub")
+    tokens += [f"au{i}" for i in sorted(set(author_ids))]
+    tokens += [f"st{status.replace('_', '')}", f"sv{severity[-1:]}", f"yr{year}"]
+    tokens += [f"tg{i}" for i in sorted(set(tag_ids))] + [f"tm{i}" for i in sorted(set(team_ids))]
+    tokens += [f"fc{i}" for i in sorted(set(category_ids))]
+    return " ".join(tokens)
+
+
+def _document(pm, *, body: str, author_ids, tag_ids, team_ids, category_ids) -> tuple[SearchDocument, SearchFacts]:
     occurred = pm.started_at or pm.created_at
-    return SearchDocument(
+    facts = SearchFacts(
         postmortem_id=pm.pk,
-        title=clean_text(pm.title),
-        summary=clean_text(pm.summary),
-        body=body,
         status=pm.status,
         restricted=pm.restricted,
         severity=pm.severity,
@@ -45,10 +55,20 @@ def _document(pm, *, body: str, tag_ids, team_ids, category_ids) -> SearchDocume
         team_ids=sorted(set(team_ids)),
         category_ids=sorted(set(category_ids)),
     )
+    doc = SearchDocument(
+        postmortem_id=pm.pk,
+        title=clean_text(pm.title),
+        summary=clean_text(pm.summary),
+        body=body,
+        facets=facet_tokens(status=pm.status, restricted=pm.restricted, severity=pm.severity, year=occurred.year,
+                            author_ids=author_ids, tag_ids=facts.tag_ids, team_ids=facts.team_ids,
+                            category_ids=facts.category_ids),
+    )
+    return doc, facts
 
 
-def build_document(pm: PostMortem) -> SearchDocument:
-    """Return the (unsaved) search document for one post-mortem, read fresh from the database."""
+def build_document(pm: PostMortem) -> tuple[SearchDocument, SearchFacts]:
+    """Return the (unsaved) search document and facts of one post-mortem, read fresh from the database."""
     sections = Section.objects.filter(postmortem=pm).values_list("heading", "body")
     events = TimelineEvent.objects.filter(postmortem=pm).values_list("description", flat=True)
     factors = list(ContributingFactor.objects.filter(postmortem=pm).values_list("category__name", "description",
@@ -58,6 +78,7 @@ def build_document(pm: PostMortem) -> SearchDocument:
     return _document(
         pm,
         body=body,
+        author_ids=pm.authors.values_list("id", flat=True),
         tag_ids=pm.tags.values_list("id", flat=True),
         team_ids=pm.teams.values_list("id", flat=True),
         category_ids=[cid for _, _, cid in factors],
@@ -84,9 +105,11 @@ def save_terms(words: Iterable[str]) -> None:
 
 @transaction.atomic
 def index_one(pm: PostMortem) -> None:
-    doc = build_document(pm)
+    doc, facts = build_document(pm)
     SearchDocument.objects.filter(pk=pm.pk).delete()
+    SearchFacts.objects.filter(pk=pm.pk).delete()
     doc.save(force_insert=True)
+    facts.save(force_insert=True)
     save_terms(vocabulary(doc.title, doc.summary, doc.body))
 
 
@@ -97,8 +120,8 @@ def _grouped(rows, width: int) -> dict[int, list]:
     return grouped
 
 
-def bulk_documents(ids: list[int]) -> Iterator[SearchDocument]:
-    """Yield search documents for the post-mortems `ids` with a fixed number of queries."""
+def bulk_documents(ids: list[int]) -> Iterator[tuple[SearchDocument, SearchFacts]]:
+    """Yield (document, facts) for the post-mortems `ids` with a fixed number of queries."""
     from postmortems.models import PostMortem as PM
 
     pms = PM.objects.filter(pk__in=ids).only(
@@ -114,6 +137,8 @@ def bulk_documents(ids: list[int]) -> Iterator[SearchDocument]:
                        .values_list("postmortem_id", "title", "description"), 2)
     tags = _grouped(TaggedItem.objects.filter(content_type__app_label="postmortems", content_type__model="postmortem",
                                               object_id__in=ids).values_list("object_id", "tag_id"), 1)
+    authors = _grouped(PM.authors.through.objects.filter(postmortem_id__in=ids)
+                       .values_list("postmortem_id", "user_id"), 1)
     teams = _grouped(PM.teams.through.objects.filter(postmortem_id__in=ids).values_list("postmortem_id", "team_id"), 1)
     for pm in pms:
         pm_factors = factors.get(pm.pk, [])
@@ -121,6 +146,7 @@ def bulk_documents(ids: list[int]) -> Iterator[SearchDocument]:
             pm,
             body=_body(sections.get(pm.pk, []), events.get(pm.pk, []), [(c, d) for c, d, _ in pm_factors],
                        actions.get(pm.pk, [])),
+            author_ids=authors.get(pm.pk, []),
             tag_ids=tags.get(pm.pk, []),
             team_ids=teams.get(pm.pk, []),
             category_ids=[cid for _, _, cid in pm_factors],

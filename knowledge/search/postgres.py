@@ -1,19 +1,19 @@
-"""PostgreSQL full-text search: weighted tsvector columns, a GIN index, ts_headline, pg_trgm.
+"""PostgreSQL full-text search: weighted tsvector columns, GIN indexes, ts_headline, pg_trgm.
 
 Costs measured at 100,000 documents shaped the queries:
-- ts_rank reads (and decompresses) the whole vector of every document it ranks, so ranking every
-  match of a common word costs hundreds of milliseconds. Only a bounded candidate set is ranked on
-  the full vector; candidates are chosen by the small title-and-summary vector (`head`, stored inline).
-- For common words the planner may estimate a sequential scan to be cheaper than the GIN index,
-  and then evaluates @@ on every row. Search runs with sequential scans and JIT off for its queries.
+- Visibility and filters are tokens in `facet_vector` (its own GIN index), so text, visibility and
+  filters combine as a BitmapAnd of two GIN scans; long text and vectors live out of line (TOAST),
+  so the heap rows a count visits are narrow.
+- ts_rank reads and decompresses the whole vector of every row it ranks, so only the newest
+  RANK_CANDIDATES matches are ranked.
+- For common words the planner may estimate a sequential scan to be cheaper than the GIN index and
+  then evaluate @@ on every row; search queries run with sequential scans and JIT off.
 - ts_headline parses whole documents, so it runs only for the page's ids, after they are chosen.
 """
 
-import json
+from django.db import connection, transaction
 
-from django.db import transaction
-
-from knowledge.search.base import DOC, START, STOP, Backend
+from knowledge.search.base import DOC, RANK_CANDIDATES, START, STOP, Backend
 
 CONFIG = "english"
 HEADLINE = (
@@ -21,52 +21,46 @@ HEADLINE = (
     "MaxFragments=2, FragmentDelimiter=\" … \""
 )
 TITLE_HEADLINE = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
-# Enough candidates that the ranked page is the true top for any realistic page depth.
-CANDIDATES = 400
+
+
+def _facet_tsquery(groups) -> str:
+    return " & ".join("(" + " | ".join(f"'{token}'" for token in group) + ")" for group in groups)
 
 
 class PostgresBackend(Backend):
     vendor = "postgresql"
 
     def run(self, callback):
-        with transaction.atomic():
-            from django.db import connection
-
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL enable_seqscan = off")
-                cursor.execute("SET LOCAL jit = off")
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL jit = off")
             return callback()
 
-    def json_contains(self, column: str) -> str:
-        return f"d.{column} @> %s::jsonb"
-
-    def json_value(self, value: int):
-        return json.dumps([value])
+    def matching(self, parsed, groups):
+        where = ["d.facet_vector @@ to_tsquery('simple', %s)"]
+        params = [_facet_tsquery(groups)]
+        if parsed is not None and not parsed.is_empty:
+            where.insert(0, f"d.vector @@ to_tsquery('{CONFIG}', %s)")
+            params.insert(0, parsed.to_tsquery())
+        return f"{DOC} d", "d.postmortem_id", " AND ".join(where), params
 
     def json_elements(self, alias: str, column: str) -> str:
         return f"jsonb_array_elements_text({alias}.{column}) AS j(value)"
 
-    def text_source(self, parsed) -> tuple[str, str, list]:
-        return f"{DOC} d", f"d.vector @@ to_tsquery('{CONFIG}', %s)", [parsed.to_tsquery()]
-
-    def ranked_ids(self, cursor, parsed, viewer, filters, *, offset: int, limit: int) -> list[int]:
-        tsquery = parsed.to_tsquery()
-        columns = f"d.postmortem_id AS id, d.occurred_at, ts_rank(d.head, to_tsquery('{CONFIG}', %s)) AS head_rank"
-        select, params = self.matching(parsed, viewer, filters, columns)
-        candidates = max(CANDIDATES, (offset + limit) * 2)
+    def ranked_ids(self, cursor, parsed, groups, *, offset: int, limit: int) -> list[int]:
+        source, _, where, params = self.matching(parsed, groups)
         cursor.execute(
-            f"""WITH m AS MATERIALIZED ({select}),
-                c AS (SELECT * FROM m ORDER BY head_rank DESC, occurred_at DESC, id DESC LIMIT %s)
-                SELECT c.id FROM c JOIN {DOC} d ON d.postmortem_id = c.id
-                ORDER BY c.head_rank DESC, ts_rank(d.vector, to_tsquery('{CONFIG}', %s)) DESC,
-                         c.occurred_at DESC, c.id DESC
+            f"""WITH m AS MATERIALIZED (SELECT d.postmortem_id FROM {source} WHERE {where}),
+                c AS (SELECT postmortem_id FROM m ORDER BY postmortem_id DESC LIMIT %s)
+                SELECT d.postmortem_id FROM c JOIN {DOC} d ON d.postmortem_id = c.postmortem_id
+                ORDER BY ts_rank(d.vector, to_tsquery('{CONFIG}', %s)) DESC, d.postmortem_id DESC
                 LIMIT %s OFFSET %s""",
-            [tsquery, *params, candidates, tsquery, limit, offset],
+            [*params, max(RANK_CANDIDATES, offset + limit), parsed.to_tsquery(), limit, offset],
         )
         return [row[0] for row in cursor.fetchall()]
 
     def highlights(self, cursor, parsed, ids: list[int]) -> dict[int, tuple[str, str]]:
-        if not ids:
+        if not ids or not parsed.has_positive:
             return {}
         cursor.execute(
             f"""SELECT d.postmortem_id,
@@ -90,19 +84,21 @@ class PostgresBackend(Backend):
         cursor.execute("SELECT word FROM knowledge_searchterm WHERE word = ANY(%s)", [words])
         return {row[0] for row in cursor.fetchall()}
 
-    def similar_by_text(self, cursor, words, viewer, exclude_id, limit):
+    def similar_by_text(self, cursor, words, groups, exclude_id, limit):
         if not words:
             return []
         tsquery = " | ".join(f"'{w}'" for w in words)
-        vis, vis_params = self.visibility(viewer)
         cursor.execute(
             f"""WITH q AS (SELECT to_tsquery('{CONFIG}', %s) AS query),
                 m AS MATERIALIZED (
-                    SELECT d.postmortem_id AS id, d.occurred_at, ts_rank(d.head, q.query) AS head_rank
-                    FROM {DOC} d, q
-                    WHERE d.vector @@ q.query AND d.postmortem_id <> %s AND {vis})
-                SELECT id, head_rank FROM m WHERE head_rank > 0
-                ORDER BY head_rank DESC, occurred_at DESC, id DESC LIMIT %s""",
-            [tsquery, exclude_id or 0, *vis_params, limit],
+                    SELECT d.postmortem_id FROM {DOC} d, q
+                    WHERE d.vector @@ q.query AND d.facet_vector @@ to_tsquery('simple', %s)
+                      AND d.postmortem_id <> %s),
+                c AS (SELECT postmortem_id FROM m ORDER BY postmortem_id DESC LIMIT %s),
+                r AS (SELECT d.postmortem_id, ts_rank(d.head, q.query) AS score
+                      FROM c JOIN {DOC} d ON d.postmortem_id = c.postmortem_id, q)
+                SELECT postmortem_id, score FROM r WHERE score > 0
+                ORDER BY score DESC, postmortem_id DESC LIMIT %s""",
+            [tsquery, _facet_tsquery(groups), exclude_id or 0, RANK_CANDIDATES, limit],
         )
         return [(pk, float(score)) for pk, score in cursor.fetchall()]

@@ -1,39 +1,59 @@
 """SQLite full-text search: an FTS5 external-content table over knowledge_searchdocument, bm25, snippet().
 
-snippet() and highlight() read the document text, so they run in a second query restricted to
-the page's ids; in the ranking query they would run for every match before LIMIT applies.
+Costs measured at 100,000 documents shaped the queries:
+- Visibility and filters are tokens in the FTS5 `facets` column, so one MATCH answers text, who may
+  see it and the filters from the index alone; counts never read a row.
+- bm25 runs for every row it orders, so only the newest RANK_CANDIDATES matches are ranked (found by
+  walking the index in rowid order, which stops early).
+- snippet() and highlight() read the document text, so they run in a separate query restricted to
+  the page's ids; in the ranking query they would run for every match before LIMIT applies.
 """
 
-from knowledge.search.base import DOC, START, STOP, Backend
+from knowledge.search.base import DOC, RANK_CANDIDATES, START, STOP, Backend
 
 FTS = "knowledge_search_fts"
-# bm25 column weights: title, summary, body.
-WEIGHTS = "10.0, 4.0, 1.0"
+TEXT_COLUMNS = "{title summary body}"
+# bm25 column weights: title, summary, body, facets.
+WEIGHTS = "10.0, 4.0, 1.0, 0.0"
+
+
+def _facet_expression(groups) -> str:
+    return " AND ".join("facets : (" + " OR ".join(f'"{token}"' for token in group) + ")" for group in groups)
 
 
 class SqliteBackend(Backend):
     vendor = "sqlite"
 
-    def json_contains(self, column: str) -> str:
-        return f"EXISTS (SELECT 1 FROM json_each(d.{column}) WHERE json_each.value = %s)"
+    def expression(self, parsed, groups) -> str:
+        facets = _facet_expression(groups)
+        if parsed is None or parsed.is_empty:
+            return facets
+        if parsed.has_positive:
+            return f"{TEXT_COLUMNS} : ({parsed.to_fts5()}) AND {facets}"
+        return f"({facets}) NOT {TEXT_COLUMNS} : ({parsed.to_fts5_negative()})"
+
+    def matching(self, parsed, groups):
+        return FTS, f"{FTS}.rowid", f"{FTS} MATCH %s", [self.expression(parsed, groups)]
 
     def json_elements(self, alias: str, column: str) -> str:
         return f"json_each({alias}.{column}) AS j"
 
-    def text_source(self, parsed) -> tuple[str, str, list]:
-        if parsed.has_positive:
-            return (f"{FTS} JOIN {DOC} d ON d.postmortem_id = {FTS}.rowid", f"{FTS} MATCH %s", [parsed.to_fts5()])
-        return (
-            f"{DOC} d",
-            f"d.postmortem_id NOT IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s)",
-            [parsed.to_fts5_negative()],
-        )
-
-    def ranked_ids(self, cursor, parsed, viewer, filters, *, offset: int, limit: int) -> list[int]:
-        select, params = self.matching(parsed, viewer, filters, "d.postmortem_id")
+    def _candidate_floor(self, cursor, expression: str, candidates: int) -> int:
+        """Return the smallest rowid among the newest `candidates` matches (0 when there are fewer)."""
         cursor.execute(
-            f"{select} ORDER BY bm25({FTS}, {WEIGHTS}), d.occurred_at DESC, d.postmortem_id DESC LIMIT %s OFFSET %s",
-            [*params, limit, offset],
+            f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s ORDER BY rowid DESC LIMIT 1 OFFSET %s",
+            [expression, candidates - 1],
+        )
+        row = cursor.fetchone()
+        return row[0] if row else 0
+
+    def ranked_ids(self, cursor, parsed, groups, *, offset: int, limit: int) -> list[int]:
+        expression = self.expression(parsed, groups)
+        floor = self._candidate_floor(cursor, expression, max(RANK_CANDIDATES, offset + limit))
+        cursor.execute(
+            f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s AND rowid >= %s "
+            f"ORDER BY bm25({FTS}, {WEIGHTS}), rowid DESC LIMIT %s OFFSET %s",
+            [expression, floor, limit, offset],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -45,7 +65,7 @@ class SqliteBackend(Backend):
             f"""SELECT rowid, highlight({FTS}, 0, {marks}),
                        snippet({FTS}, 1, {marks}, '…', 32), snippet({FTS}, 2, {marks}, '…', 32)
                 FROM {FTS} WHERE {FTS} MATCH %s AND rowid IN ({', '.join(['%s'] * len(ids))})""",
-            [parsed.to_fts5(), *ids],
+            [f"{TEXT_COLUMNS} : ({parsed.to_fts5()})", *ids],
         )
         result = {}
         for pk, title, summary, body in cursor.fetchall():
@@ -67,16 +87,19 @@ class SqliteBackend(Backend):
         )
         return {row[0] for row in cursor.fetchall()}
 
-    def similar_by_text(self, cursor, words, viewer, exclude_id, limit):
+    def similar_by_text(self, cursor, words, groups, exclude_id, limit):
         if not words:
             return []
-        expression = "{title summary} : (" + " OR ".join(f'"{w}"' for w in words) + ")"
-        vis, vis_params = self.visibility(viewer)
+        expression = ("{title summary} : (" + " OR ".join(f'"{w}"' for w in words) + ") AND "
+                      + _facet_expression(groups))
+        floor = self._candidate_floor(cursor, expression, RANK_CANDIDATES)
         cursor.execute(
-            f"""SELECT d.postmortem_id, -bm25({FTS}, 10.0, 4.0, 0.0) AS score
-                FROM {FTS} JOIN {DOC} d ON d.postmortem_id = {FTS}.rowid
-                WHERE {FTS} MATCH %s AND d.postmortem_id <> %s AND {vis}
-                ORDER BY bm25({FTS}, 10.0, 4.0, 0.0), d.occurred_at DESC, d.postmortem_id DESC LIMIT %s""",
-            [expression, exclude_id or 0, *vis_params, limit],
+            f"""SELECT rowid, -bm25({FTS}, 10.0, 4.0, 0.0, 0.0) FROM {FTS}
+                WHERE {FTS} MATCH %s AND rowid >= %s AND rowid <> %s
+                ORDER BY bm25({FTS}, 10.0, 4.0, 0.0, 0.0), rowid DESC LIMIT %s""",
+            [expression, floor, exclude_id or 0, limit],
         )
         return [(pk, float(score)) for pk, score in cursor.fetchall()]
+
+
+__all__ = ["DOC", "SqliteBackend"]

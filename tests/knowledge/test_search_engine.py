@@ -212,14 +212,14 @@ def test_saving_through_services_reindexes(write_up, reader, facilitator):
 
 
 def test_status_changes_through_services_apply_at_once(write_up, reader, author, facilitator):
-    from knowledge.models import SearchDocument as Doc
+    from knowledge.models import SearchFacts
 
     pm = write_up(title="Ferret overflow", status=Status.DRAFT, authors=[author])
     Section.objects.filter(postmortem=pm).update(required=False)
     assert ids(reader, "ferret") == []
     services.postmortem_submit_for_review(postmortem=pm, user=author)
     services.postmortem_publish(postmortem=pm, user=facilitator)
-    assert Doc.objects.get(pk=pm.pk).status == Status.PUBLISHED
+    assert SearchFacts.objects.get(pk=pm.pk).status == Status.PUBLISHED
     assert ids(reader, "ferret") == [pm.pk]
     services.postmortem_set_restricted(postmortem=pm, user=facilitator, restricted=True)
     assert ids(reader, "ferret") == []
