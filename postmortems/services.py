@@ -289,7 +289,10 @@ def action_item_set_status(*, action_item: ActionItem, user, status: str, reason
     """Change an action item's status; "won't do" needs a reason. Recorded on the post-mortem."""
     action_item.set_status(status, reason)
     action_item.save(update_fields=["status", "wont_do_reason", "completed_at"])
+    comment = f"“{action_item.title}” is now {action_item.get_status_display().lower()}"
+    if action_item.wont_do_reason:
+        comment += f": {action_item.wont_do_reason}"
     postmortem_record_change(
-        postmortem=action_item.postmortem, user=user, action=f"action item “{action_item.title}”: {status}"
+        postmortem=action_item.postmortem, user=user, action="action item updated", comment=comment
     )
     return action_item

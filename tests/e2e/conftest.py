@@ -1,9 +1,31 @@
+import importlib
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 # Playwright runs an event loop in the test thread; the live server and ORM calls are still safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# A loaded two-core machine can be slow to render; a generous wait keeps the tests honest but calm.
+expect.set_options(timeout=15_000)
+
+# Data the migrations ship (role groups, templates, factor categories, language rules). Browser
+# tests run against a flushed database, and serialized rollback does not restore it reliably on
+# every engine, so each browser test puts it back through the migrations' own idempotent code.
+REFERENCE_DATA = [
+    ("postmortems.migrations.0002_create_role_groups", "create_groups"),
+    ("postmortems.migrations.0003_ship_templates_and_categories", "ship"),
+]
+
+
+@pytest.fixture(autouse=True)
+def reference_data(transactional_db):
+    from django.apps import apps
+    from django.db import connection
+
+    for module_name, function_name in REFERENCE_DATA:
+        module = importlib.import_module(module_name)
+        getattr(module, function_name)(apps, connection.schema_editor())
 
 
 @pytest.fixture
@@ -20,3 +42,9 @@ def login(live_server):
         return page
 
     return do_login
+
+
+@pytest.fixture
+def page(page):
+    page.set_default_timeout(20_000)
+    return page
