@@ -1,0 +1,101 @@
+"""Measure the blameless coach on tests/data/blame_sentences.jsonl: precision, recall and counts.
+
+    .venv/bin/python bench/coach_quality.py          # figures
+    .venv/bin/python bench/coach_quality.py -v       # and every misclassified sentence
+
+A sentence counts as flagged when the coach finds blaming, counterfactual, minimising or
+person-as-cause language in it. Action-item quality findings (vague items) are not about blame
+and are left out of the measure; tests/postmortems/test_coach_actions.py covers them.
+By default the rules shipped in postmortems/migrations/0004_ship_language_rules.py are measured;
+--database measures the rules in the configured database instead (after facilitators' edits).
+"""
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "1")
+
+DATASET = ROOT / "tests" / "data" / "blame_sentences.jsonl"
+LANGUAGE_CATEGORIES = {"blame", "counterfactual", "minimising", "person_as_cause"}
+
+
+def shipped_rules():
+    from postmortems import coach
+
+    migration = importlib.import_module("postmortems.migrations.0004_ship_language_rules")
+    return coach.compile_rules(
+        {
+            "slug": r["slug"],
+            "pattern": r["pattern"],
+            "is_regex": True,
+            "category": r["category"],
+            "message": r["message"],
+            "suggestion": r["suggestion"],
+            "section_kinds": r["kinds"],
+        }
+        for r in migration.RULES
+    )
+
+
+def load_dataset(path=DATASET):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def evaluate(rows, rules):
+    """Return (counts, misclassified) for `rows` checked with `rules`."""
+    from postmortems import coach
+
+    counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+    wrong = []
+    for row in rows:
+        findings = coach.check_texts([("s", row["kind"], row["text"])], names=row.get("names", ()), rules=rules)
+        findings = [f for f in findings if f.category in LANGUAGE_CATEGORIES]
+        flagged = bool(findings)
+        key = ("t" if flagged == row["blaming"] else "f") + ("p" if flagged else "n")
+        counts[key] += 1
+        if flagged != row["blaming"]:
+            wrong.append((row, findings))
+    return counts, wrong
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="list misclassified sentences")
+    parser.add_argument("--database", action="store_true", help="measure the rules in the database")
+    parser.add_argument("--dataset", default=str(DATASET))
+    args = parser.parse_args(argv)
+
+    import django
+
+    django.setup()
+    from postmortems import coach
+
+    rules = coach.load_rules() if args.database else shipped_rules()
+    rows = load_dataset(args.dataset)
+    counts, wrong = evaluate(rows, rules)
+    tp, fp, fn, tn = counts["tp"], counts["fp"], counts["fn"], counts["tn"]
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    print(f"sentences: {len(rows)} (blaming {tp + fn}, not blaming {fp + tn}); rules: {len(rules)}")
+    print(f"true positives {tp}, false positives {fp}, false negatives {fn}, true negatives {tn}")
+    print(f"precision: {precision:.3f}")
+    print(f"recall:    {recall:.3f}")
+    if args.verbose:
+        for row, findings in wrong:
+            label = "missed (blaming)" if row["blaming"] else "flagged (not blaming)"
+            print(f"\n{label} [{row['kind']}]: {row['text']}")
+            for f in findings:
+                print(f"    {f.rule_slug} ({f.category}): {f.text!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
