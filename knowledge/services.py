@@ -104,6 +104,7 @@ def search_library(*, user, params) -> dict:
         "suggestion": outcome.suggestion,
         "suggestion_url": "?" + urlencode({"q": outcome.suggestion}) if outcome.suggestion else "",
         "facets": _facets(outcome.facets, kept, drafts),
+        "facets_estimated": outcome.facets_estimated,
         "selected": _selected(kept, tags, teams),
         "sort": sort,
         "sorts": [(key, label, _with(kept, sort=[key])) for key, label in SORTS.items()],

@@ -98,7 +98,7 @@ class Backend:
             return Counts(0, facets)
         step = max(1, -(-total // FACET_SAMPLE))
         source, id_expr, where, params = self.matching(parsed, groups)
-        sample = f" AND ({id_expr} % {step}) = 0" if step > 1 else ""
+        sample = f" AND ({id_expr} %% {step}) = 0" if step > 1 else ""
         select = (f"SELECT f.status, f.severity, f.year, f.tag_ids, f.team_ids, f.category_ids FROM {source} "
                   f"CROSS JOIN {FACTS} f WHERE f.postmortem_id = {id_expr} AND {where}{sample}")
         arms = []

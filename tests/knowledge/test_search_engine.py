@@ -250,3 +250,29 @@ def test_engine_structures_exist():
         columns = [c.name for c in connection.introspection.get_table_description(
             connection.cursor(), "knowledge_searchdocument")]
         assert {"vector", "head"} <= set(columns)
+
+
+def test_large_result_sets_estimate_facets_from_an_even_sample(write_up, reader, monkeypatch):
+    from knowledge.search import base
+
+    for i in range(9):
+        write_up(title=f"Pager storm {i}", severity="sev1" if i % 3 else "sev2")
+    exact = search(user=reader, text="pager", filters=Filters())
+    assert not exact.facets_estimated and exact.facets["severity"] == {"sev1": 6, "sev2": 3}
+    monkeypatch.setattr(base, "FACET_SAMPLE", 3)
+    estimated = search(user=reader, text="pager", filters=Filters())
+    assert estimated.total == 9 and estimated.facets_estimated
+    assert sum(estimated.facets["severity"].values()) == 9  # three of nine sampled, each counting for three
+
+
+def test_relevance_ranks_a_bounded_set_of_the_newest_matches(write_up, reader, monkeypatch):
+    from knowledge.search import base, postgres, sqlite
+
+    old_title_match = write_up(title="Heartbeat lost")
+    newer = [write_up(title="Late reports", body=f"A heartbeat was missed ({i}).") for i in range(3)]
+    assert ids(reader, "heartbeat")[0] == old_title_match.pk
+    for module in (base, postgres, sqlite):
+        monkeypatch.setattr(module, "RANK_CANDIDATES", 2)
+    first_page = search(user=reader, text="heartbeat", filters=Filters(), limit=2)
+    assert first_page.total == 4
+    assert first_page.ids == [newer[2].pk, newer[1].pk]  # the old title match is outside the ranked set
