@@ -37,9 +37,11 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from taggit.models import Tag, TaggedItem
 
 from postmortems.models import (
     ActionItem,
@@ -62,6 +64,7 @@ from postmortems.services import postmortem_record_change, unique_slug
 from postmortems.timeline import ParsedEvent, cell_text, find_date, parse_timeline, split_row
 
 IMPORT_ACTIONS = ("imported", "imported (updated)")
+COMMIT_EVERY = 50
 
 TIMELINE_HEADING = re.compile(r"\btimelines?\b|\bchronolog|\bsequence of events\b|\border of events\b", re.I)
 FACTORS_HEADING = re.compile(
@@ -668,6 +671,8 @@ class _Lookups:
         self.categories_by_name = {c.name.lower(): c for c in self.categories.values()}
         self.users: dict[str, object] = {}
         self.teams: dict[str, Team] = {}
+        self.tags: dict[str, Tag] = {}
+        self.postmortem_type = ContentType.objects.get_for_model(PostMortem)
 
     def template_section(self, template: Template | None, heading: str):
         """Return the section of `template` with this heading (any case and punctuation), or None."""
@@ -683,6 +688,13 @@ class _Lookups:
         if not hasattr(self, "_templates"):
             self._templates = {t.slug: t for t in Template.objects.all()}
         return self._templates.get(slug)
+
+    def tag(self, name: str) -> Tag:
+        """Return the tag called `name` (any case, as taggit matches), creating it once."""
+        key = name.lower()
+        if key not in self.tags:
+            self.tags[key] = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        return self.tags[key]
 
     def user(self, username: str):
         if username not in self.users:
@@ -813,8 +825,8 @@ def _save(doc: Document, *, existing: PostMortem | None, key: str, digest: str, 
                 report.notes.append(f"slug {wanted_slug!r} is taken; using {postmortem.slug!r}")
     postmortem.source_checksum = digest
     postmortem.save()
-    _save_people_and_labels(postmortem, doc, options, lookups, report)
-    _save_parts(postmortem, doc, lookups, report)
+    _save_people_and_labels(postmortem, doc, options, lookups, report, new=existing is None)
+    _save_parts(postmortem, doc, lookups, report, new=existing is None)
     postmortem_record_change(
         postmortem=postmortem, user=None, action="imported (updated)" if existing else "imported",
         comment=f"From {Path(key).name}",
@@ -872,7 +884,7 @@ def _set_times(postmortem: PostMortem, doc: Document, tz: tzinfo) -> None:
     postmortem.detected_at, postmortem.mitigated_at, postmortem.resolved_at = (stated[n] for n in order)
 
 
-def _save_people_and_labels(postmortem, doc, options, lookups, report) -> None:
+def _save_people_and_labels(postmortem, doc, options, lookups, report, *, new: bool) -> None:
     front = doc.front_matter
     team_keys = _list(front.get("teams") or front.get("team"))
     teams = []
@@ -883,12 +895,11 @@ def _save_people_and_labels(postmortem, doc, options, lookups, report) -> None:
             report.notes.append(f"created team {team.name!r}")
     if options.team and options.team not in teams:
         teams.append(options.team)
-    postmortem.teams.set(teams)
     if "tags" in front:
-        tags = _list(front.get("tags"))
+        names = _list(front.get("tags"))
     else:
-        tags = [doc.stats["category"].lower()] if doc.stats.get("category") else []
-    postmortem.tags.set([tag[:100] for tag in tags])
+        names = [doc.stats["category"].lower()] if doc.stats.get("category") else []
+    tags = list({tag.pk: tag for tag in (lookups.tag(name[:100]) for name in names)}.values())
     authors = []
     for username in _list(front.get("authors") or front.get("author")):
         user = lookups.user(username.lstrip("@"))
@@ -896,11 +907,22 @@ def _save_people_and_labels(postmortem, doc, options, lookups, report) -> None:
             report.notes.append(f"no user {username!r}; not added as an author")
         else:
             authors.append(user)
-    postmortem.authors.set(authors)
+    if not new:
+        postmortem.teams.set(teams)
+        postmortem.tags.set(tags)
+        postmortem.authors.set(authors)
+        return
+    # A new post-mortem has no links yet: write them in one statement each.
+    PostMortem.teams.through.objects.bulk_create(
+        PostMortem.teams.through(postmortem=postmortem, team=team) for team in dict.fromkeys(teams))
+    PostMortem.authors.through.objects.bulk_create(
+        PostMortem.authors.through(postmortem=postmortem, user=user) for user in dict.fromkeys(authors))
+    TaggedItem.objects.bulk_create(
+        TaggedItem(tag=tag, content_type=lookups.postmortem_type, object_id=postmortem.pk) for tag in tags)
 
 
-def _save_parts(postmortem: PostMortem, doc: Document, lookups: _Lookups, report: FileReport) -> None:
-    old_sections = list(postmortem.sections.all()) if postmortem.pk else []
+def _save_parts(postmortem: PostMortem, doc: Document, lookups: _Lookups, report: FileReport, *, new: bool) -> None:
+    old_sections = [] if new else list(postmortem.sections.all())
     by_heading: dict[str, list[Section]] = {}
     for section in old_sections:
         by_heading.setdefault(section.heading, []).append(section)
@@ -914,29 +936,31 @@ def _save_parts(postmortem: PostMortem, doc: Document, lookups: _Lookups, report
         section.guidance = template_section.guidance if template_section else ""
         section.required = template_section.required if template_section else False
         (keep if section.pk else create).append(section)
-    Section.objects.filter(postmortem=postmortem).exclude(pk__in=[s.pk for s in keep]).delete()
+    if not new:
+        Section.objects.filter(postmortem=postmortem).exclude(pk__in=[s.pk for s in keep]).delete()
+        postmortem.timeline_events.all().delete()
+        postmortem.factors.all().delete()
     if keep:
         Section.objects.bulk_update(keep, ["position", "body", "kind", "guidance", "required"])
     Section.objects.bulk_create(create)
 
-    postmortem.timeline_events.all().delete()
     TimelineEvent.objects.bulk_create(
         TimelineEvent(postmortem=postmortem, occurred_at=e.occurred_at, kind=e.kind_guess,
                       description=e.description, evidence_url=e.evidence_url[:500])
         for e in doc.events
     )
-    postmortem.factors.all().delete()
     ContributingFactor.objects.bulk_create(
         ContributingFactor(postmortem=postmortem, category=lookups.category(f), description=f.description,
                            position=position)
         for position, f in enumerate(doc.factors)
     )
-    _save_action_items(postmortem, doc, lookups, report)
+    _save_action_items(postmortem, doc, lookups, report, new=new)
 
 
-def _save_action_items(postmortem: PostMortem, doc: Document, lookups: _Lookups, report: FileReport) -> None:
+def _save_action_items(postmortem: PostMortem, doc: Document, lookups: _Lookups, report: FileReport, *,
+                       new: bool) -> None:
     old: dict[str, list[ActionItem]] = {}
-    for item in postmortem.action_items.all() if postmortem.pk else []:
+    for item in [] if new else postmortem.action_items.all():
         old.setdefault(item.title, []).append(item)
     keep, create = [], []
     for parsed in doc.action_items:
@@ -952,7 +976,8 @@ def _save_action_items(postmortem: PostMortem, doc: Document, lookups: _Lookups,
         if item.status != parsed.status or item.wont_do_reason != parsed.wont_do_reason:
             item.set_status(parsed.status, parsed.wont_do_reason)
         (keep if item.pk else create).append(item)
-    ActionItem.objects.filter(pk__in=[i.pk for items in old.values() for i in items]).delete()
+    if old:
+        ActionItem.objects.filter(pk__in=[i.pk for items in old.values() for i in items]).delete()
     if keep:
         ActionItem.objects.bulk_update(keep, ["description", "owner", "due_date", "priority", "kind", "tracker_url",
                                               "status", "wont_do_reason", "completed_at"])
@@ -982,11 +1007,15 @@ def import_paths(paths: Iterable[str | Path], *, options: Options,
     """Import every Markdown file under `paths`; one bad file is reported and the batch goes on."""
     files, reports = markdown_files(paths)
     lookups = _Lookups(options.template)
-    for index, path in enumerate(files, start=1):
-        report = import_file(path, options=options, lookups=lookups)
-        reports.append(report)
-        if progress:
-            progress(index, len(files), report)
+    # Files are committed in groups (each file in its own savepoint, so a bad one rolls back alone):
+    # one commit per file would cost more than the file's own writes on SQLite.
+    for start in range(0, len(files), COMMIT_EVERY):
+        with transaction.atomic():
+            for index, path in enumerate(files[start:start + COMMIT_EVERY], start=start + 1):
+                report = import_file(path, options=options, lookups=lookups)
+                reports.append(report)
+                if progress:
+                    progress(index, len(files), report)
     return reports
 
 

@@ -1,0 +1,139 @@
+"""Benchmark the Markdown import: generate N post-mortems as files, import them into a fresh SQLite database.
+
+Each generated file is a realistic write-up: front matter on half of them, five prose sections, a
+timeline (a Markdown table or a bullet list, 8–20 events), contributing factors, action items as
+checkboxes and a Stats block. The database is a new SQLite file, migrated first; the import runs
+through `manage.py import_markdown` exactly as a user would (revisions, search index, coach).
+
+    .venv/bin/python bench/import.py            # 1,000 files
+    .venv/bin/python bench/import.py --count 200 --keep /tmp/hs_bench_import
+
+Target: at least 50 post-mortems per second on SQLite.
+"""
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+import warnings
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SERVICES = ["checkout", "payments", "search", "login", "billing", "notifications", "inventory", "catalog",
+            "shipping", "gateway", "reporting", "identity", "ledger", "pricing", "webhooks"]
+FAILURES = ["connection pool exhaustion", "memory leak", "expired certificate", "disk full", "deadlock",
+            "retry storm", "cache stampede", "replication lag", "bad config push", "schema migration lock",
+            "network partition", "dns resolution errors", "queue backlog", "vendor outage"]
+STEPS = [
+    ("Alert fired for elevated {service} error rate", 0), ("On-call engineer paged", 2),
+    ("Escalated to the {service} team", 5), ("Started investigating the {failure}", 8),
+    ("Posted status page update", 12), ("Deployed a config change to shed load", 18),
+    ("Rolled back the last deploy of {service}", 25), ("Error rate back to normal", 31),
+    ("Observed queue depth dropping", 35), ("Mitigated by failing over to the replica", 40),
+    ("Customer support informed", 44), ("Incident resolved", 55),
+]
+FACTORS = [
+    "No alert on {failure} until customers noticed.", "The {service} deploy changed a default timeout.",
+    "Capacity limits on the {service} database were reached during the peak.",
+    "The runbook for {service} did not cover {failure}.", "A vendor dependency behaved differently after an upgrade.",
+    "Knowledge of the failover procedure sat with one team.",
+]
+ACTIONS = [
+    "Add an alert on {failure}", "Document the failover for {service}", "Load test {service} at twice the peak",
+    "Pin the dependency version for {service}", "Review default timeouts across services",
+]
+PROSE = ("The {service} service saw {failure} after a routine change. Requests slowed, then failed for a share "
+         "of customers. Responders followed the runbook, looked at the dashboards and narrowed the cause down.\n\n"
+         "What made sense at the time: the signals pointed at the network first, so that was checked before the "
+         "database. ![graph](https://grafana.example.com/d/{n}.png) See the [runbook](https://wiki.example.com/{n}).")
+
+
+def write_files(folder: Path, count: int, seed: int = 7) -> None:
+    rnd = random.Random(seed)
+    start = datetime(2022, 1, 1, 8, 0, tzinfo=UTC)
+    for n in range(count):
+        service, failure = rnd.choice(SERVICES), rnd.choice(FAILURES)
+        when = start + timedelta(days=rnd.randrange(900), minutes=rnd.randrange(24 * 60))
+        fill = {"service": service, "failure": failure, "n": n}
+        lines = []
+        if n % 2 == 0:
+            lines += ["---", f"severity: SEV{rnd.randint(1, 4)}", f"tags: [{service}, {failure.split()[0]}]",
+                      "status: published", "---", ""]
+        lines += [f"# {service.title()} {failure} on {when:%Y-%m-%d} (#{n})", ""]
+        for heading in ("Summary", "Impact", "What happened", "Detection", "Lessons learned"):
+            lines += [f"## {heading}", "", PROSE.format(**fill), ""]
+        steps = rnd.sample(STEPS, rnd.randint(8, len(STEPS)))
+        steps.sort(key=lambda s: s[1])
+        lines += ["## Timeline", ""]
+        if n % 3 == 0:
+            lines += ["- " + f"{when + timedelta(minutes=m):%H:%M} " + text.format(**fill) for text, m in steps]
+        else:
+            lines += ["| Time (UTC) | Event |", "| --- | --- |"]
+            lines += [f"| {when + timedelta(minutes=m):%Y-%m-%d %H:%M} | {text.format(**fill)} |" for text, m in steps]
+        lines += ["", "## Contributing factors", ""]
+        lines += [f"- {f.format(**fill)}" for f in rnd.sample(FACTORS, rnd.randint(2, 5))]
+        lines += ["", "## Action items", ""]
+        lines += [f"- [{rnd.choice(' x')}] {a.format(**fill)}" for a in rnd.sample(ACTIONS, rnd.randint(2, 5))]
+        lines += ["", "## Stats", "", f"- Time to detection: {rnd.randint(1, 30)} minutes",
+                  f"- Time to recovery: {rnd.randint(31, 240)} minutes", ""]
+        (folder / f"pm-{n:05d}.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--keep", metavar="DIR", help="Write the files and database here and keep them.")
+    args = parser.parse_args()
+
+    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="hs_bench_import_"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    folder, database = workdir / "markdown", workdir / "bench.sqlite3"
+    folder.mkdir(exist_ok=True)
+    for stale in workdir.glob("bench.sqlite3*"):
+        stale.unlink()
+    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("HINDSIGHT_TESTING", "1")  # no SECRET_KEY needed for a local benchmark
+    warnings.filterwarnings("ignore")
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from postmortems.models import ActionItem, ContributingFactor, PostMortem, TimelineEvent
+
+    call_command("migrate", verbosity=0)
+    write_files(folder, args.count)
+    print(f"{args.count} Markdown files in {folder}; database {database}")
+
+    out = StringIO()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    call_command("import_markdown", str(folder), verbosity=0, stdout=out, stderr=StringIO())
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    print(out.getvalue().strip().splitlines()[-1])
+    print(f"imported {PostMortem.objects.count()} post-mortems, {TimelineEvent.objects.count()} timeline events, "
+          f"{ContributingFactor.objects.count()} factors, {ActionItem.objects.count()} action items")
+    print(f"time {elapsed:.2f} s, rate {args.count / elapsed:.0f} post-mortems/s (target >= 50/s)")
+    # On a shared machine the wall clock includes waiting for a core; the CPU time does not.
+    print(f"CPU time {cpu:.2f} s ({args.count / cpu:.0f} post-mortems per CPU-second); load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+    started = time.perf_counter()
+    call_command("import_markdown", str(folder), verbosity=0, stdout=StringIO(), stderr=StringIO())
+    again = time.perf_counter() - started
+    print(f"second import (all unchanged): {again:.2f} s, {args.count / again:.0f} files/s")
+    if not args.keep:
+        for path in sorted(workdir.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() else path.rmdir()
+        workdir.rmdir()
+
+
+if __name__ == "__main__":
+    main()
