@@ -21,8 +21,9 @@ Decisions:
 - A line with a time but no date takes the date of the line before it, or `default_date`.
   A time more than an hour earlier than the line before is read as the next day (midnight
   rollover); a smaller step back is kept on the same day, as a line written out of order.
-- Chat nicks (`<alice>`) are dropped from the text: timeline events have no person field and
-  people appear by role, so the writer names the role where it matters.
+- Chat nicks (`<alice>`, and `alice:` after a bracketed time as in `[14:05] alice: text`) are
+  dropped from the text: timeline events have no person field and people appear by role, so the
+  writer names the role where it matters.
 - Lines without a time of day (`2024-03-13 14:??`, a date alone) are not guessed: they are
   returned as unparsed, and the importer keeps them as the section's text.
 - The kind is a guess from the words used ("alert", "paged" → detection; "rolled back",
@@ -93,6 +94,8 @@ ZONE_LINE_RE = re.compile(
     re.IGNORECASE,
 )
 SEPARATOR_ROW_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# After a bracketed time, as chat logs write it: `[14:05] alice: text`, `[14:05] @bob: text`.
+HANDLE_RE = re.compile(r"^@?[\w.\-]{1,32}:\s+")
 NICK_RE = re.compile(r"^<(?!(?:br|hr|p|b|i|em|strong|code|kbd|s|u|sub|sup|mark)\s*/?>)[^<>\s]{1,40}>\s*", re.I)
 URL_RE = re.compile(r"https?://[^\s<>()\]]+")
 
@@ -207,9 +210,10 @@ def _time_of_day(raw: str, ampm: str | None) -> time | None:
     return time(hour, minute, second, micro)
 
 
-def _clean_description(text: str) -> str:
-    text = text.strip()
-    text = NICK_RE.sub("", text)
+def _clean_description(text: str, *, chat: bool = False) -> str:
+    text = NICK_RE.sub("", text.strip())
+    if chat:
+        text = HANDLE_RE.sub("", text)
     return text.strip()
 
 
@@ -273,7 +277,7 @@ class _Reader:
         match = LINE_RE.match(line)
         if match:
             when = self.stamp(match)
-            description = _clean_description(match.group("rest"))
+            description = _clean_description(match.group("rest"), chat=match.group("open") == "[")
             if when is not None and description:
                 self.add(when, description)
                 return True

@@ -24,6 +24,10 @@ SINGLE_LINES = [
     ("[2024-03-02 14:05:30] Pager fired", UTC, [(utc(2024, 3, 2, 14, 5, 30), "Pager fired")]),
     ("14:05 <alice> restarting the primary", UTC, [(utc(2024, 3, 1, 14, 5), "restarting the primary")]),
     ("[14:05] <@bob> posted status page", UTC, [(utc(2024, 3, 1, 14, 5), "posted status page")]),
+    ("[14:05] alice: restarting the primary", UTC, [(utc(2024, 3, 1, 14, 5), "restarting the primary")]),
+    ("[2:05 PM] @bob.smith: failing over", UTC, [(utc(2024, 3, 1, 14, 5), "failing over")]),
+    # without the chat-style brackets a "word:" is the text's own label and stays
+    ("14:05 Status: degraded", UTC, [(utc(2024, 3, 1, 14, 5), "Status: degraded")]),
     ("- **16:58 UTC** - Rolled back the deploy", OSLO, [(utc(2024, 3, 1, 16, 58), "Rolled back the deploy")]),
     ("- 14:05 Paged the on-call engineer", UTC, [(utc(2024, 3, 1, 14, 5), "Paged the on-call engineer")]),
     ("* 14:05: alert fired", UTC, [(utc(2024, 3, 1, 14, 5), "alert fired")]),
