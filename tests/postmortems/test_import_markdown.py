@@ -14,6 +14,7 @@ from postmortems.models import (
     PostMortem,
     Priority,
     Revision,
+    Section,
     SectionKind,
     Severity,
     Status,
@@ -355,3 +356,26 @@ def test_long_bullet_becomes_a_short_title_with_the_full_text_kept():
 def test_action_item_imported_done_has_a_completion_time(full):
     run(full)
     assert ActionItem.objects.get(title="Add a canary stage for cache changes").completed_at is not None
+
+
+def test_a_file_that_fails_to_save_rolls_back_alone(tmp_path, monkeypatch):
+    from django.db import IntegrityError
+
+    from postmortems import importer
+
+    for name in ("a", "b", "c"):
+        write(tmp_path, f"{name}.md", f"# Incident {name}\n\n## Summary\n\nText {name}.")
+    real = importer._save_parts
+
+    def failing(postmortem, doc, *args, **kwargs):
+        real(postmortem, doc, *args, **kwargs)
+        if doc.title == "Incident b":
+            raise IntegrityError("simulated")
+
+    monkeypatch.setattr(importer, "_save_parts", failing)
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_markdown", str(tmp_path), stdout=out, stderr=StringIO())
+    assert "could not be saved (IntegrityError: simulated)" in out.getvalue()
+    assert sorted(PostMortem.objects.values_list("title", flat=True)) == ["Incident a", "Incident c"]
+    assert not Section.objects.filter(body="Text b.").exists()
