@@ -58,7 +58,7 @@ ARCHIVED_MODELS = {
     "postmortems.LanguageFinding", "knowledge.RelatedLink", "knowledge.ReadingList", "knowledge.ReadingListItem",
     "knowledge.ReadMark",
 }
-REBUILT_MODELS = {"knowledge.SearchDocument", "knowledge.SearchTerm"}
+REBUILT_MODELS = {"knowledge.SearchDocument", "knowledge.SearchFacts", "knowledge.SearchTerm"}
 LEFT_OUT_MODELS = {
     "admin.LogEntry", "sessions.Session", "contenttypes.ContentType",
     "auth.Permission",  # referred to by (app label, codename); created by migrate
