@@ -31,10 +31,9 @@ from postmortems.admin_actions import (
     highlight,
     open_action_items_count,
     open_findings_count,
-    pattern_error,
-    rule_matches,
     template_duplicate,
 )
+from postmortems.coach import pattern_error, rule_matches
 from postmortems.models import (
     ActionItem,
     ActionStatus,

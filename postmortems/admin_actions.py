@@ -2,10 +2,8 @@
 
 Counts for the lists (as subqueries, so a list costs the same number of queries whatever its
 length), the intermediate pages that admin actions show before they act, template duplication,
-and the language-rule matcher behind the "try it" box.
+and the highlighting behind the language rules' "try it" box (the matching is the coach's).
 """
-
-import re
 
 from django import forms
 from django.contrib.admin import helpers
@@ -21,7 +19,6 @@ from postmortems.models import (
     ActionItem,
     FindingDismissal,
     LanguageFinding,
-    LanguageRule,
     Template,
     TemplateSection,
 )
@@ -170,54 +167,6 @@ def template_duplicate(*, template: Template) -> Template:
 
 
 # --- Language rules ---------------------------------------------------------------------------
-
-def local_rule_matches(rule: LanguageRule, text: str) -> list[tuple[int, int]]:
-    """Return the (start, end) spans where `rule` matches `text`.
-
-    A phrase matches as whole words in any case, with any run of spaces between its words;
-    with `is_regex` the pattern is a Python regular expression used as written. Raises
-    ValueError when the pattern is not a valid regular expression.
-    """
-    pattern = rule.pattern.strip()
-    if not pattern:
-        return []
-    try:
-        if rule.is_regex:
-            compiled = re.compile(pattern)
-        else:
-            words = [re.escape(w) for w in pattern.split()]
-            compiled = re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
-    except re.error as exc:
-        raise ValueError(f"Not a valid regular expression: {exc}") from None
-    return [(m.start(), m.end()) for m in compiled.finditer(text) if m.end() > m.start()]
-
-
-def _coach(name: str):
-    """Return the coach's function `name`, or None while the coach does not offer it."""
-    try:
-        from postmortems import coach
-    except ImportError:
-        return None
-    return getattr(coach, name, None)
-
-
-def rule_matches(rule: LanguageRule, text: str) -> list[tuple[int, int]]:
-    """Return where `rule` matches `text` as the coach would flag it (ValueError for a broken pattern)."""
-    matcher = _coach("rule_matches") or local_rule_matches
-    return [(start, end) for start, end in matcher(rule, text)]
-
-
-def pattern_error(pattern: str, is_regex: bool) -> str | None:
-    """Return why a rule's pattern cannot be used, or None when it is fine."""
-    check = _coach("pattern_error")
-    if check:
-        return check(pattern, is_regex)
-    try:
-        local_rule_matches(LanguageRule(pattern=pattern, is_regex=is_regex), "")
-    except ValueError as exc:
-        return str(exc)
-    return None
-
 
 def highlight(text: str, spans: list[tuple[int, int]]) -> str:
     """Return `text` as HTML with each span wrapped in <mark> (overlapping spans merged)."""
