@@ -1,7 +1,6 @@
 """One access helper per object kind: every view reaches post-mortems and action items through these."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from postmortems.models import ActionItem, PostMortem
@@ -32,4 +31,17 @@ def get_action_item_for(request, pk: int, *, write: bool = False) -> ActionItem:
     return item
 
 
-__all__ = ["Http404", "can_edit", "get_action_item_for", "get_postmortem_for"]
+def editable_action_item_ids(user, items) -> set[int]:
+    """Return the ids among `items` whose status `user` may change, in one query at most."""
+    items = list(items)
+    if is_facilitator(user):
+        return {item.pk for item in items}
+    authored = set()
+    if is_author(user):
+        authored = set(
+            PostMortem.authors.through.objects.filter(
+                user_id=user.pk, postmortem_id__in={item.postmortem_id for item in items}
+            ).values_list("postmortem_id", flat=True)
+        )
+    return {item.pk for item in items if item.owner_id == user.pk or item.postmortem_id in authored}
+

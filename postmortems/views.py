@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from postmortems import services
-from postmortems.access import can_edit, get_action_item_for, get_postmortem_for
+from postmortems.access import can_edit, editable_action_item_ids, get_action_item_for, get_postmortem_for
 from postmortems.diffs import revision_changes
 from postmortems.forms import (
     ActionItemFormSet,
@@ -285,23 +285,9 @@ def action_item_list(request):
         "teams": Team.objects.all(),
         "statuses": ActionStatus.choices,
         "today": timezone.localdate(),
-        "editable": {item.pk for item in page if item.owner_id == user.pk or can_edit_cached(user, item.postmortem)},
+        "editable": editable_action_item_ids(user, page.object_list),
     }
     return render(request, "postmortems/action_items.html", ctx)
-
-
-def can_edit_cached(user, postmortem):
-    """can_edit for lists: author check from prefetched-free data (facilitators short-circuit)."""
-    if is_facilitator(user):
-        return True
-    return is_author(user) and postmortem.pk in _authored_ids(user)
-
-
-def _authored_ids(user):
-    if not hasattr(user, "_authored_ids"):
-        user._authored_ids = set(PostMortem.authors.through.objects.filter(user_id=user.pk).values_list(
-            "postmortem_id", flat=True))
-    return user._authored_ids
 
 
 @require_POST
