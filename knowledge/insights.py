@@ -19,7 +19,6 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.db import connection
 from django.db.models import (
-    Aggregate,
     Case,
     Count,
     F,
@@ -132,20 +131,35 @@ def within(field_name: str, start: datetime | None, end: datetime | None) -> Q:
 def scoped_postmortems(scope: Scope) -> QuerySet:
     """Return the post-mortems `scope.user` may see that match the team, tag and severity filters."""
     qs = PostMortem.objects.visible_to(scope.user).order_by()
+    # Subqueries rather than joins, so that the aggregates' own joins to teams and tags stay free.
     if scope.team is not None:
-        qs = qs.filter(teams=scope.team)
+        qs = qs.filter(pk__in=PostMortem.teams.through.objects.filter(team=scope.team).values("postmortem_id"))
     if scope.tag is not None:
-        qs = qs.filter(tags=scope.tag)
+        qs = qs.filter(pk__in=postmortem_tags().filter(tag=scope.tag).values("object_id"))
     if scope.severity:
         qs = qs.filter(severity=scope.severity)
     return qs
+
+
+def postmortem_tags() -> QuerySet:
+    return TaggedItem.objects.filter(content_type__app_label="postmortems", content_type__model="postmortem")
+
+
+def belonging_to(items: QuerySet, scoped: QuerySet) -> QuerySet:
+    """Narrow rows with a `postmortem` foreign key to those of `scoped` (skipped when it is every post-mortem)."""
+    if not scoped.query.has_filters():
+        return items
+    return items.filter(postmortem__in=scoped.values("pk"))
 
 
 def in_period(qs: QuerySet, scope: Scope, *, start=None, end=None) -> QuerySet:
     """Narrow post-mortems to incidents between `start` and `end` (default: the scope's period)."""
     start = start if start is not None else scope.start_dt
     end = end if end is not None else scope.end_dt
-    return qs.alias(incident_at=incident_time()).filter(within("incident_at", start, end))
+    if start is None and end is None:
+        return qs
+    # COALESCE(started_at, created_at) in range, spelled so the planner can use the columns' statistics.
+    return qs.filter(within("started_at", start, end) | (Q(started_at__isnull=True) & within("created_at", start, end)))
 
 
 def month_bounds(month: date, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -190,17 +204,6 @@ class SecondsBetween(Func):
         )
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's continuous percentile (interpolated, like numpy's default)."""
-
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
-
-
 def duration_seconds(start: str, end: str) -> Case:
     """Seconds from `start` to `end` when both are set and in order; NULL otherwise."""
     return Case(
@@ -232,38 +235,59 @@ def _month_key(value) -> date | None:
     return date(value.year, value.month, 1)
 
 
-def spreads(qs: QuerySet, *, month, values: dict) -> tuple[dict, dict]:
-    """Return ({month: {name: Spread}}, {name: Spread}) of each value expression over `qs`.
+def spreads(qs: QuerySet, *, month, values: dict, counts: dict | None = None) -> tuple[dict, dict]:
+    """Return ({month: {name: Spread, count: n}}, {name: Spread}) of each value expression over `qs`.
 
-    `month` is a TruncMonth expression (or None for the overall figures only). Computed in the
-    database: one or two queries, whatever the number of rows.
+    `month` is a TruncMonth expression; `counts` maps names to a Q condition (None: every row) to
+    count per month. A month appears when it has rows; a Spread when it has at least one value.
+    Computed in the database, whatever the number of rows: one query on PostgreSQL (GROUPING SETS
+    give the months and the whole period in one pass), two on SQLite.
     """
+    counts = counts or {}
     if connection.vendor == "postgresql":
-        return _spreads_postgresql(qs, month=month, values=values)
-    return _spreads_window(qs, month=month, values=values)
+        return _spreads_postgresql(qs, month=month, values=values, counts=counts)
+    by_month, overall = _spreads_window(qs, month=month, values=values)
+    if counts:
+        aggregates = {name: Count("pk", filter=q) if q is not None else Count("pk") for name, q in counts.items()}
+        for row in qs.annotate(month=month).values("month").annotate(**aggregates).order_by():
+            figures = by_month.setdefault(_month_key(row["month"]), {})
+            figures.update({name: row[name] for name in counts})
+    return by_month, overall
 
 
-def _spread_aggregates(values: dict) -> dict:
-    aggregates = {}
-    for name, expr in values.items():
-        aggregates[f"{name}_n"] = Count(expr)
-        aggregates[f"{name}_p50"] = PercentileCont(expr, 0.5)
-        aggregates[f"{name}_p90"] = PercentileCont(expr, 0.9)
-    return aggregates
+def _flags(counts: dict) -> dict:
+    return {
+        f"c_{name}": Value(1) if q is None else Case(When(q, then=Value(1)), default=Value(0))
+        for name, q in counts.items()
+    }
 
 
-def _spread_from(row: dict, name: str) -> Spread:
-    return Spread(row[f"{name}_n"] or 0, row[f"{name}_p50"], row[f"{name}_p90"])
-
-
-def _spreads_postgresql(qs, *, month, values):
-    aggregates = _spread_aggregates(values)
-    by_month = {}
-    if month is not None:
-        rows = qs.annotate(month=month).values("month").annotate(**aggregates).order_by()
-        by_month = {_month_key(row["month"]): {name: _spread_from(row, name) for name in values} for row in rows}
-    overall_row = qs.aggregate(**aggregates)
-    return by_month, {name: _spread_from(overall_row, name) for name in values}
+def _spreads_postgresql(qs, *, month, values, counts):
+    inner = qs.annotate(grp=month, **{f"v_{name}": expr for name, expr in values.items()}, **_flags(counts))
+    columns = ["grp", *(f"v_{name}" for name in values), *(f"c_{name}" for name in counts)]
+    inner_sql, params = inner.values(*columns).order_by().query.sql_with_params()
+    selects = ["grp", "GROUPING(grp)"] + [f"SUM(c_{name})" for name in counts]
+    for name in values:
+        selects.append(f"COUNT(v_{name})")
+        selects += [f"PERCENTILE_CONT({f!r}) WITHIN GROUP (ORDER BY v_{name})" for f in FRACTIONS]
+    sql = f"SELECT {', '.join(selects)} FROM ({inner_sql}) AS src GROUP BY GROUPING SETS ((grp), ())"
+    by_month: dict = {}
+    overall = {name: Spread() for name in values}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for row in rows:
+        grp, is_overall, rest = row[0], row[1], list(row[2:])
+        figures = {name: rest.pop(0) for name in counts}
+        for name in values:
+            n, median, p90 = rest.pop(0), rest.pop(0), rest.pop(0)
+            if n:
+                figures[name] = Spread(n, median, p90)
+        if is_overall:
+            overall.update({name: figures[name] for name in values if name in figures})
+        else:
+            by_month[_month_key(grp)] = figures
+    return by_month, overall
 
 
 def _interpolate(n: int, ranked: dict[int, float], fraction: float) -> float:
@@ -277,7 +301,7 @@ def _interpolate(n: int, ranked: dict[int, float], fraction: float) -> float:
 def _spreads_window(qs, *, month, values):
     """Percentiles without PERCENTILE_CONT: rank values per group, fetch only the rows around each percentile."""
     annotations = {f"v_{name}": expr for name, expr in values.items()}
-    inner = qs.annotate(grp=month if month is not None else Value(""), **annotations)
+    inner = qs.annotate(grp=month, **annotations)
     inner_sql, inner_params = inner.values("grp", *annotations).order_by().query.sql_with_params()
     selects = []
     for name in values:
@@ -303,7 +327,7 @@ def _spreads_window(qs, *, month, values):
         spread = Spread(n, _interpolate(n, ranked, 0.5), _interpolate(n, ranked, 0.9))
         if grp == "*":
             overall[metric] = spread
-        elif month is not None:
+        else:
             by_month.setdefault(_month_key(grp), {})[metric] = spread
     return by_month, overall
 
@@ -311,120 +335,110 @@ def _spreads_window(qs, *, month, values):
 # --- The aggregates ---------------------------------------------------------------------------
 
 
+COUNT_KEYS = (*Severity.values, *Status.values, "total")
+
+
+def postmortem_figures(pms: QuerySet, tz: tzinfo) -> tuple[dict, dict]:
+    """Return ({month: counts and spreads}, {measure: Spread}) for the post-mortems `pms`.
+
+    Per month: 'sev1' … 'sev4', 'draft', 'in_review', 'published', 'total' (how many post-mortems)
+    and 'detect', 'mitigate', 'resolve' (a Spread of seconds from the incident's start, present
+    when at least one post-mortem of the month has both times). Months with nothing are absent.
+    """
+    counts = {s: Q(severity=s) for s in Severity.values} | {s: Q(status=s) for s in Status.values}
+    counts["total"] = None
+    values = {name: duration_seconds("started_at", end) for name, end in MEASURES.items()}
+    return spreads(pms, month=TruncMonth(incident_time(), tzinfo=tz), values=values, counts=counts)
+
+
 def postmortems_per_month(pms: QuerySet, tz: tzinfo) -> dict[date, dict[str, int]]:
     """Return {month: {'sev1': n, ..., 'draft': n, 'in_review': n, 'published': n, 'total': n}}."""
-    counts = {f"sev_{s}": Count("pk", filter=Q(severity=s)) for s in Severity.values}
-    counts |= {f"status_{s}": Count("pk", filter=Q(status=s)) for s in Status.values}
-    rows = (
-        pms.annotate(month=TruncMonth(incident_time(), tzinfo=tz))
-        .values("month")
-        .annotate(total=Count("pk"), **counts)
-        .order_by()
-    )
-    result = {}
-    for row in rows:
-        figures = {s: row[f"sev_{s}"] for s in Severity.values}
-        figures |= {s: row[f"status_{s}"] for s in Status.values}
-        figures["total"] = row["total"]
-        result[_month_key(row["month"])] = figures
-    return result
+    by_month, _ = postmortem_figures(pms, tz)
+    return {month: {key: figures[key] for key in COUNT_KEYS} for month, figures in by_month.items()}
 
 
 def durations_per_month(pms: QuerySet, tz: tzinfo) -> tuple[dict, dict]:
     """Return ({month: {measure: Spread}}, {measure: Spread}) in seconds, for detect/mitigate/resolve."""
-    values = {name: duration_seconds("started_at", end) for name, end in MEASURES.items()}
-    return spreads(pms, month=TruncMonth(incident_time(), tzinfo=tz), values=values)
+    by_month, overall = postmortem_figures(pms, tz)
+    spread_months = {}
+    for month, figures in by_month.items():
+        measures = {name: figures[name] for name in MEASURES if name in figures}
+        if measures:
+            spread_months[month] = measures
+    return spread_months, overall
 
 
 def factors_per_month(pms: QuerySet, tz: tzinfo) -> dict[date, dict[int, int]]:
     """Return {month: {category id: number of post-mortems with a factor in it}}."""
     rows = (
-        ContributingFactor.objects.filter(postmortem__in=pms.values("pk"))
-        .annotate(month=TruncMonth(incident_time("postmortem__"), tzinfo=tz))
-        .values("month", "category_id")
-        .annotate(n=Count("postmortem_id", distinct=True))
+        pms.filter(factors__isnull=False)
+        .annotate(month=TruncMonth(incident_time(), tzinfo=tz))
+        .values("month", "factors__category_id")
+        .annotate(n=Count("pk", distinct=True))
         .order_by()
     )
     result: dict = {}
     for row in rows:
-        result.setdefault(_month_key(row["month"]), {})[row["category_id"]] = row["n"]
+        result.setdefault(_month_key(row["month"]), {})[row["factors__category_id"]] = row["n"]
     return result
 
 
 def top_tags(pms: QuerySet, limit: int = RECURRING_LIMIT) -> list[dict]:
     """Return the tags carried by most of `pms`: [{'name', 'slug', 'n'}], most first."""
     rows = (
-        TaggedItem.objects.filter(
-            content_type__app_label="postmortems", content_type__model="postmortem",
-            object_id__in=pms.values("pk"),
-        )
-        .values("tag__name", "tag__slug")
-        .annotate(n=Count("object_id", distinct=True))
-        .order_by("-n", "tag__name")[:limit]
+        pms.filter(tags__isnull=False)
+        .values("tags__id", "tags__name", "tags__slug")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "tags__name")[:limit]
     )
-    return [{"name": r["tag__name"], "slug": r["tag__slug"], "n": r["n"]} for r in rows]
+    return [{"name": r["tags__name"], "slug": r["tags__slug"], "n": r["n"]} for r in rows]
 
 
 def top_teams(pms: QuerySet, limit: int = TOP_LIMIT) -> list[dict]:
     """Return the teams named on most of `pms`: [{'name', 'slug', 'n'}], most first."""
     rows = (
-        PostMortem.teams.through.objects.filter(postmortem_id__in=pms.values("pk"))
-        .values("team__name", "team__slug")
-        .annotate(n=Count("postmortem_id", distinct=True))
-        .order_by("-n", "team__name")[:limit]
+        pms.filter(teams__isnull=False)
+        .values("teams__id", "teams__name", "teams__slug")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "teams__name")[:limit]
     )
-    return [{"name": r["team__name"], "slug": r["team__slug"], "n": r["n"]} for r in rows]
+    return [{"name": r["teams__name"], "slug": r["teams__slug"], "n": r["n"]} for r in rows]
 
 
 def action_items_per_month(scoped: QuerySet, scope: Scope) -> tuple[dict, dict]:
-    """Return ({month: {'created', 'done', 'wont_do', 'days': Spread}}, overall) for the period.
+    """Return ({month: {'created', 'done', 'wont_do', 'days': Spread}}, totals) for the period.
 
     Items are counted by their own dates: created in the month, or closed (done / won't do) in it.
     'days' is the median and 90th percentile of days from creation to done, by month of completion.
     """
-    items = ActionItem.objects.filter(postmortem__in=scoped.values("pk")).order_by()
+    items = belonging_to(ActionItem.objects.order_by(), scoped)
     created = (
         items.filter(within("created_at", scope.start_dt, scope.end_dt))
         .annotate(month=TruncMonth("created_at", tzinfo=scope.tz))
         .values("month")
         .annotate(n=Count("pk"))
     )
-    closed_items = items.filter(within("completed_at", scope.start_dt, scope.end_dt))
-    closed = (
-        closed_items.annotate(month=TruncMonth("completed_at", tzinfo=scope.tz))
-        .values("month")
-        .annotate(
-            done=Count("pk", filter=Q(status=ActionStatus.DONE)),
-            wont_do=Count("pk", filter=Q(status=ActionStatus.WONT_DO)),
-        )
-    )
-    result: dict = {}
-
-    def entry(month):
-        return result.setdefault(month, {"created": 0, "done": 0, "wont_do": 0, "days": Spread()})
-
-    for row in created:
-        entry(_month_key(row["month"]))["created"] = row["n"]
-    for row in closed:
-        figures = entry(_month_key(row["month"]))
-        figures["done"], figures["wont_do"] = row["done"], row["wont_do"]
     days = Case(
         When(status=ActionStatus.DONE, completed_at__gte=F("created_at"),
              then=SecondsBetween("created_at", "completed_at") / Value(86400.0)),
         default=Value(None),
         output_field=FloatField(),
     )
-    by_month, overall = spreads(
-        closed_items, month=TruncMonth("completed_at", tzinfo=scope.tz), values={"days": days}
+    closed_by_month, overall = spreads(
+        items.filter(within("completed_at", scope.start_dt, scope.end_dt)),
+        month=TruncMonth("completed_at", tzinfo=scope.tz),
+        values={"days": days},
+        counts={"done": Q(status=ActionStatus.DONE), "wont_do": Q(status=ActionStatus.WONT_DO)},
     )
-    for month, figures in by_month.items():
-        entry(month)["days"] = figures["days"]
-    totals = {
-        "created": sum(f["created"] for f in result.values()),
-        "done": sum(f["done"] for f in result.values()),
-        "wont_do": sum(f["wont_do"] for f in result.values()),
-        "days": overall["days"],
-    }
+    result: dict = {}
+    for month, figures in closed_by_month.items():
+        result[month] = {"created": 0, "done": figures.get("done", 0), "wont_do": figures.get("wont_do", 0),
+                         "days": figures.get("days", Spread())}
+    for row in created:
+        month = _month_key(row["month"])
+        result.setdefault(month, {"created": 0, "done": 0, "wont_do": 0, "days": Spread()})["created"] = row["n"]
+    totals = {key: sum(f[key] for f in result.values()) for key in ("created", "done", "wont_do")}
+    totals["days"] = overall["days"]
     return result, totals
 
 
@@ -434,26 +448,27 @@ def open_action_items_by_team(scoped: QuerySet, today: date) -> tuple[list[dict]
     An item counts under every team of its post-mortem; 'No team' collects the rest. Totals count
     each item once. Open now means whatever the item's age, so the period does not apply.
     """
-    items = ActionItem.objects.filter(postmortem__in=scoped.values("pk")).still_open().order_by()
-    overdue = Q(due_date__lt=today)
+    still_open = [ActionStatus.OPEN, ActionStatus.IN_PROGRESS]
+    # From the post-mortems' side, so visibility filters the rows it joins instead of a second scan.
+    # The filter before annotate() makes the counts count only the open items; a post-mortem names
+    # each team once, so (item, team) rows are unique and need no DISTINCT.
     rows = (
-        items.values("postmortem__teams__name", "postmortem__teams__slug")
-        .annotate(open=Count("pk", distinct=True), overdue=Count("pk", filter=overdue, distinct=True))
-        .order_by("-open", "postmortem__teams__name")
+        scoped.filter(action_items__status__in=still_open)
+        .values("teams__name", "teams__slug")
+        .annotate(open=Count("action_items"), overdue=Count("action_items", filter=Q(action_items__due_date__lt=today)))
+        .order_by("-open", "teams__name")
     )
-    teams = [
-        {"name": r["postmortem__teams__name"], "slug": r["postmortem__teams__slug"],
-         "open": r["open"], "overdue": r["overdue"]}
-        for r in rows
-    ]
-    totals = items.aggregate(open=Count("pk"), overdue=Count("pk", filter=overdue))
+    teams = [{"name": r["teams__name"], "slug": r["teams__slug"], "open": r["open"], "overdue": r["overdue"]}
+             for r in rows]
+    items = belonging_to(ActionItem.objects.order_by(), scoped).still_open()
+    totals = items.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
     return teams, totals
 
 
 def findings_per_month(scoped: QuerySet, scope: Scope) -> dict[date, dict[str, int]]:
     """Return {month: {language category: findings recorded that month}} for the period."""
     rows = (
-        LanguageFinding.objects.filter(postmortem__in=scoped.values("pk"))
+        belonging_to(LanguageFinding.objects.order_by(), scoped)
         .filter(within("created_at", scope.start_dt, scope.end_dt))
         .annotate(month=TruncMonth("created_at", tzinfo=scope.tz))
         .values("month", "category")
@@ -468,10 +483,10 @@ def findings_per_month(scoped: QuerySet, scope: Scope) -> dict[date, dict[str, i
 
 def visible_tags(user) -> QuerySet:
     """Tags carried by at least one post-mortem `user` may see (restricted tags never leak)."""
-    tagged = TaggedItem.objects.filter(
-        content_type__app_label="postmortems", content_type__model="postmortem",
-        object_id__in=PostMortem.objects.visible_to(user).order_by().values("pk"),
-    )
+    visible = PostMortem.objects.visible_to(user).order_by()
+    tagged = postmortem_tags()
+    if visible.query.has_filters():
+        tagged = tagged.filter(object_id__in=visible.values("pk"))
     return Tag.objects.filter(pk__in=tagged.values("tag_id")).order_by("name")
 
 

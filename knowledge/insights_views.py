@@ -235,12 +235,16 @@ class InsightsReport:
         return months
 
     @cached_property
-    def per_month(self):
-        return insights.postmortems_per_month(self.in_period, self.scope.tz)
+    def figures(self):
+        return insights.postmortem_figures(self.in_period, self.scope.tz)
 
-    @cached_property
+    @property
+    def per_month(self):
+        return self.figures[0]
+
+    @property
     def durations(self):
-        return insights.durations_per_month(self.in_period, self.scope.tz)
+        return self.figures
 
     @cached_property
     def factors(self):
