@@ -27,7 +27,6 @@ import bisect
 import hashlib
 import logging
 import re
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -734,33 +733,41 @@ def postmortem_action_facts(postmortem) -> list[ActionFacts]:
     ]
 
 
-_user_names_cache: dict = {"key": None, "at": 0.0, "names": frozenset()}
-USER_NAMES_TTL = 60.0
+def user_names_in(texts: Iterable[str]) -> set[str]:
+    """Return the names of active Hindsight users that appear in `texts` (one query).
 
-
-def hindsight_user_names() -> frozenset[str]:
-    """Return the first names, last names and usernames of active users (cached for a minute)."""
+    First and last names count when written capitalised, usernames when written as @handles.
+    Only the words the texts contain are looked up, so the answer is always current.
+    """
     from django.contrib.auth import get_user_model
+    from django.db.models import Q
 
-    now = time.monotonic()
-    if _user_names_cache["key"] is not None and now - _user_names_cache["at"] < USER_NAMES_TTL:
-        return _user_names_cache["names"]
-    rows = get_user_model().objects.filter(is_active=True).values_list("username", "first_name", "last_name")
-    names = frozenset(part for row in rows for part in row if part)
-    _user_names_cache.update(key=True, at=now, names=names)
+    joined = "\n".join(mask(text) for text in texts if text)
+    words = {w for w in CAPITALISED_WORD_RE.findall(joined) if w[:1].isupper() and _is_name_shaped(w)}
+    handles = {h[1:] for h in HANDLE_RE.findall(joined)} if "@" in joined else set()
+    if not words and not handles:
+        return set()
+    variants = words | {w.lower() for w in words}
+    rows = get_user_model().objects.filter(is_active=True).filter(
+        Q(first_name__in=variants) | Q(last_name__in=variants) | Q(username__in=handles)
+    ).values_list("username", "first_name", "last_name")
+    by_lower = defaultdict(set)
+    for word in words:
+        by_lower[word.lower()].add(word)
+    names = set()
+    for username, first, last in rows:
+        if username in handles:
+            names.add("@" + username)
+        for value in (first, last):
+            names |= by_lower.get(value.strip().lower(), set())
     return names
-
-
-def clear_caches() -> None:
-    """Forget the compiled rules and user names (tests that change users call this)."""
-    _rules_cache.update(fingerprint=None, rules=[])
-    _user_names_cache.update(key=None, at=0.0, names=frozenset())
 
 
 def check_postmortem(postmortem, *, names: Iterable[str] | None = None) -> list[Finding]:
     """Return every finding in `postmortem`: language rules and the action-item checks."""
-    names = hindsight_user_names() if names is None else names
-    findings = check_texts(postmortem_texts(postmortem), names=names)
+    texts = postmortem_texts(postmortem)
+    names = user_names_in(text for _, _, text in texts) if names is None else names
+    findings = check_texts(texts, names=names)
     findings += check_action_items(postmortem_action_facts(postmortem))
     return findings
 
@@ -814,3 +821,223 @@ def refresh_findings(postmortem) -> None:
         LanguageFinding.objects.bulk_update(to_update, update_fields)
     if to_create:
         LanguageFinding.objects.bulk_create(to_create)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dismissals, the review and the trend page.
+
+DISMISS_ACTION = "dismissed a language finding"
+LOCATION_RE = re.compile(r"^(?:title|summary|(?:section|timeline|factor|action):\d+)$")
+
+
+def known_rule_slugs() -> set[str]:
+    from postmortems.models import LanguageRule
+
+    return set(LanguageRule.objects.values_list("slug", flat=True)) | set(STRUCTURAL_RULES)
+
+
+def finding_dismiss(*, postmortem, user, rule_slug: str, location: str, text: str, reason: str):
+    """Keep a flagged phrase with the author's reason, and record the decision in the revision history.
+
+    Dismissing the same phrase again replaces the reason. Returns the FindingDismissal.
+    """
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from postmortems.models import FindingDismissal
+    from postmortems.services import postmortem_record_change
+
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this phrase should stay, so the reviewer can follow."})
+    with transaction.atomic():
+        postmortem_record_change(postmortem=postmortem, user=user, action=DISMISS_ACTION, comment=reason)
+        dismissal, _ = FindingDismissal.objects.update_or_create(
+            postmortem=postmortem,
+            rule_slug=rule_slug,
+            location=location,
+            text=text[:MAX_FINDING_TEXT],
+            defaults={"reason": reason, "user": user, "version": postmortem.version},
+        )
+    return dismissal
+
+
+@dataclass
+class ReviewItem:
+    """A stored finding with its context, for display: before + <mark>match</mark> + after."""
+
+    finding: object
+    before: str
+    match: str
+    after: str
+    dismissal: object = None
+
+
+@dataclass
+class ReviewGroup:
+    location: str
+    label: str
+    open: list = field(default_factory=list)
+    dismissed: list = field(default_factory=list)
+
+
+def _labelled_texts(postmortem) -> list[tuple[str, str, str]]:
+    """Return (location, label, text) for everything the coach reads, in reading order."""
+    from django.utils import timezone
+
+    rows = [("title", "Title", postmortem.title), ("summary", "Summary", postmortem.summary)]
+    rows += [(f"section:{s.pk}", s.heading, s.body) for s in postmortem.sections.all()]
+    for event in postmortem.timeline_events.all():
+        when = timezone.localtime(event.occurred_at).strftime("%d %b %H:%M")
+        rows.append((f"timeline:{event.pk}", f"Timeline, {when}", event.description))
+    rows += [
+        (f"factor:{f.pk}", f"Contributing factor ({f.category.name})", f.description)
+        for f in postmortem.factors.select_related("category")
+    ]
+    rows += [(f"action:{a.pk}", f"Action item “{a.title}”", action_item_text(a)) for a in _action_items(postmortem)]
+    return rows
+
+
+def _excerpt(text: str, start: int, end: int, phrase: str) -> tuple[str, str, str]:
+    if text[start:end] != phrase:
+        found = text.find(phrase)
+        if found == -1:
+            return "", phrase, ""
+        start, end = found, found + len(phrase)
+    before = text[max(0, start - EXCERPT_CONTEXT):start]
+    after = text[end:end + EXCERPT_CONTEXT]
+    if start > EXCERPT_CONTEXT:
+        before = "…" + before.split(" ", 1)[-1] if " " in before else "…" + before
+    if end + EXCERPT_CONTEXT < len(text):
+        after = after.rsplit(" ", 1)[0] + "…" if " " in after else after + "…"
+    return before, text[start:end], after
+
+
+def findings_for_review(postmortem, *, user=None) -> dict:
+    """Return the context for includes/_coach_findings.html: findings grouped by text, open and dismissed.
+
+    Keys: postmortem, groups (ReviewGroup list, in reading order), open_count, dismissed_count,
+    can_dismiss (whether `user` may dismiss findings here) and dismiss_url. A constant number of
+    queries, whatever the number of findings.
+    """
+    from postmortems.models import FindingDismissal, LanguageFinding
+
+    dismissals = {
+        (d.rule_slug, d.location, d.text): d
+        for d in FindingDismissal.objects.filter(postmortem=postmortem).select_related("user")
+    }
+    by_location = defaultdict(list)
+    for row in LanguageFinding.objects.filter(postmortem=postmortem).order_by("location", "start", "pk"):
+        by_location[row.location].append(row)
+    groups = []
+    if by_location:
+        postmortem.__dict__.pop("_coach_action_items", None)
+        for location, label, text in _labelled_texts(postmortem):
+            rows = by_location.pop(location, None)
+            if rows:
+                groups.append(_review_group(location, label, text, rows, dismissals))
+        for location, rows in by_location.items():  # texts removed since the last refresh
+            groups.append(_review_group(location, location, "", rows, dismissals))
+    can_dismiss = False
+    if user is not None:
+        from postmortems.access import can_edit
+
+        can_dismiss = can_edit(user, postmortem)
+    return {
+        "postmortem": postmortem,
+        "groups": groups,
+        "open_count": sum(len(g.open) for g in groups),
+        "dismissed_count": sum(len(g.dismissed) for g in groups),
+        "can_dismiss": can_dismiss,
+        "dismiss_url": f"/postmortems/{postmortem.slug}/findings/dismiss/",
+    }
+
+
+def _review_group(location, label, text, rows, dismissals) -> ReviewGroup:
+    group = ReviewGroup(location=location, label=label)
+    for row in rows:
+        before, match, after = _excerpt(text, row.start, row.end, row.text)
+        dismissal = dismissals.get((row.rule_slug, row.location, row.text))
+        item = ReviewItem(finding=row, before=before, match=match, after=after, dismissal=dismissal)
+        (group.dismissed if dismissal else group.open).append(item)
+    return group
+
+
+def _dismissed_expression():
+    from django.db.models import Exists, OuterRef
+
+    from postmortems.models import FindingDismissal
+
+    return Exists(
+        FindingDismissal.objects.filter(
+            postmortem_id=OuterRef("postmortem_id"),
+            rule_slug=OuterRef("rule_slug"),
+            location=OuterRef("location"),
+            text=OuterRef("text"),
+        )
+    )
+
+
+def finding_trends(user, *, team=None, month=None, category: str = "", limit: int = 100) -> dict:
+    """Return findings across the post-mortems `user` may see, counted by month and category.
+
+    A finding's month is when its phrasing first appeared (its created_at). `team` narrows to one
+    team's post-mortems; `month` (a date in that month) and `category` select the findings to list
+    (at most `limit`, newest first). A constant number of queries.
+    """
+    from datetime import timedelta
+
+    from django.db.models import Count, Q
+    from django.db.models.functions import TruncMonth
+
+    from postmortems.models import LanguageFinding, LanguageRule, PostMortem
+
+    visible = PostMortem.objects.visible_to(user)
+    if team is not None:
+        visible = visible.filter(teams=team)
+    findings = LanguageFinding.objects.filter(postmortem__in=visible.values("pk"))
+    cells = (
+        findings.annotate(month=TruncMonth("created_at"), is_dismissed=_dismissed_expression())
+        .values("month", "category")
+        .annotate(total=Count("pk"), dismissed=Count("pk", filter=Q(is_dismissed=True)))
+        .order_by("-month", "category")
+    )
+    months = (
+        findings.annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(total=Count("pk"), postmortems=Count("postmortem", distinct=True))
+        .order_by("-month")
+    )
+    categories = list(LanguageRule.Category.choices)
+    table = []
+    by_month = defaultdict(dict)
+    for cell in cells:
+        by_month[cell["month"]][cell["category"]] = cell
+    for row in months:
+        counts = by_month.get(row["month"], {})
+        table.append(
+            {
+                "month": row["month"],
+                "total": row["total"],
+                "postmortems": row["postmortems"],
+                "cells": [(value, counts.get(value, {"total": 0, "dismissed": 0})) for value, _ in categories],
+            }
+        )
+    top_rules = list(findings.values("rule_slug").annotate(total=Count("pk")).order_by("-total", "rule_slug")[:10])
+    listed = []
+    if month is not None or category:
+        selected = findings.annotate(is_dismissed=_dismissed_expression()).select_related("postmortem")
+        if month is not None:
+            start = month.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            end = (start + timedelta(days=32)).replace(day=1)
+            selected = selected.filter(created_at__gte=start, created_at__lt=end)
+        if category:
+            selected = selected.filter(category=category)
+        listed = list(selected.order_by("-created_at", "pk")[:limit])
+    return {
+        "table": table,
+        "categories": categories,
+        "top_rules": top_rules,
+        "listed": listed,
+        "total": sum(row["total"] for row in table),
+    }
