@@ -121,10 +121,12 @@ def fill(start: int, stop: int, seed: int) -> None:
                 ids = dict(PostMortem.objects.filter(slug__in=[p.slug for p in pms]).values_list("slug", "pk"))
                 for pm in pms:
                     pm.pk = ids[pm.slug]
-            # created_at is auto_now_add: give each post-mortem a written date after its incident.
+            untimed = [p for p in pms if p.started_at is None]
+            for pm in untimed:  # counted by when they were written, so spread those dates too
+                pm.created_at = now - timedelta(minutes=rng.randrange(60, span))
             factors, actions, findings, tagged, team_links, author_links = [], [], [], [], [], []
             for pm in pms:
-                when = pm.started_at or now - timedelta(minutes=rng.randrange(60, span))
+                when = pm.started_at or pm.created_at
                 for _ in range(rng.randint(1, 3)):
                     factors.append(ContributingFactor(postmortem_id=pm.pk, category_id=rng.choice(categories),
                                                       description="A factor"))
@@ -147,7 +149,8 @@ def fill(start: int, stop: int, seed: int) -> None:
                 for _ in range(rng.choice((0, 0, 1, 2, 3))):
                     findings.append(LanguageFinding(
                         postmortem_id=pm.pk, rule_slug="bench", category=rng.choice(FINDING_CATEGORIES),
-                        location="section:1", text="simply", created_at=when + timedelta(days=rng.uniform(0, 5)),
+                        location="section:1", text="simply",
+                        created_at=min(when + timedelta(days=rng.uniform(0, 5)), now),
                     ))
                 for tag_id in rng.sample(tags, 3):
                     tagged.append(TaggedItem(content_type=content_type, object_id=pm.pk, tag_id=tag_id))
@@ -158,9 +161,7 @@ def fill(start: int, stop: int, seed: int) -> None:
                                 (TaggedItem, tagged), (PostMortem.teams.through, team_links),
                                 (PostMortem.authors.through, author_links)):
                 model.objects.bulk_create(rows, batch_size=1000)
-            untimed = [p.pk for p in pms if p.started_at is None]
-            if untimed:
-                PostMortem.objects.filter(pk__in=untimed).update(created_at=now - timedelta(days=rng.randint(1, 700)))
+            PostMortem.objects.bulk_update(untimed, ["created_at"], batch_size=500)
         done = min(stop, first + batch)
         if (done - start) % 20000 == 0 or done == stop:
             print(f"  {done:,} ({time.perf_counter() - began:.0f} s)", flush=True)

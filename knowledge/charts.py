@@ -277,13 +277,13 @@ def horizontal_bars(
     desc: str,
     bars: Sequence[Bar],
     parts: Sequence[Bar] | None = None,
-    width: int = WIDTH // 2,
+    width: int = 420,
 ) -> SafeString:
     """Return one labelled horizontal bar per item, in the order given.
 
     `parts`, when given, are drawn over the bars from the left (e.g. the overdue share of open items).
     """
-    row, label_width, value_width = 28, 170, 44
+    row, label_width, value_width = 28, 150, 40
     height = 8 + row * max(len(bars), 1) + 8
     peak = max((b.value for b in bars), default=0) or 1
     x0, x1 = label_width, width - value_width
@@ -291,7 +291,7 @@ def horizontal_bars(
     parts = _open(chart_id, title, desc, width, height, "chart-svg--hbars")
     for i, bar in enumerate(bars):
         y = 8 + i * row
-        label = bar.label if len(bar.label) <= 24 else bar.label[:23] + "…"
+        label = bar.label if len(bar.label) <= 20 else bar.label[:19] + "…"
         parts.append(
             f'<text class="chart-label chart-label--strong" x="{x0 - 8}" y="{y + 17}" text-anchor="end">'
             f"{escape(label)}</text>"

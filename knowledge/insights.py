@@ -555,9 +555,14 @@ def describe_facets(scope: Scope, facets: Facets) -> str:
     if scope.severity:
         parts.append(Severity(scope.severity).label)
     if facets.status:
-        labels = [Status(s).label.lower() for s in facets.status.split(",")]
-        parts.append(" or ".join(labels))
+        parts.append(" or ".join(Status(s).label.lower() for s in facets.status.split(",")))
+    if scope.team is not None:
+        parts.append(scope.team.name)
     parts.append("post-mortems")
+    if facets.no_team:
+        parts.append("with no team")
+    if scope.tag is not None:
+        parts.append(f"tagged {scope.tag.name}")
     if facets.category is not None:
         parts.append(f"with a {facets.category.name.lower()} factor")
     if facets.measure:
@@ -565,16 +570,10 @@ def describe_facets(scope: Scope, facets: Facets) -> str:
     if facets.action:
         parts.append(ACTION_FACETS[facets.action])
     if facets.finding:
-        label = "" if facets.finding == "any" else f" of the kind {LanguageRule.Category(facets.finding).label.lower()}"
-        parts.append(f"with language findings{label}")
-    if scope.team is not None:
-        parts.append(f"of team {scope.team.name}")
-    if facets.no_team:
-        parts.append("with no team")
-    if scope.tag is not None:
-        parts.append(f"tagged {scope.tag.name}")
+        kind = "" if facets.finding == "any" else f" ({LanguageRule.Category(facets.finding).label.lower()})"
+        parts.append(f"with language findings{kind}")
     if facets.action in ("open", "overdue"):
-        parts.append("(as of today)")
+        pass  # "now" says it: the period does not apply
     elif facets.month is not None:
         parts.append(f"in {facets.month:%B %Y}")
     elif scope.start is not None:

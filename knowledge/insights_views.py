@@ -37,7 +37,7 @@ STATUS_KEYS = {Status.DRAFT: "draft", Status.IN_REVIEW: "in-review", Status.PUBL
 class InsightsFilterForm(forms.Form):
     """The page's filters; every value is a query parameter, so a view can be bookmarked and shared."""
 
-    period = forms.ChoiceField(choices=list(insights.PERIODS.items()), required=False)
+    period = forms.ChoiceField(choices=list(insights.PERIODS.items()))
     team = forms.ModelChoiceField(
         queryset=Team.objects.all(), to_field_name="slug", required=False, empty_label="All teams"
     )
@@ -56,8 +56,8 @@ class InsightsFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("from"), data.get("to")
-        if not data.get("period"):
-            data["period"] = "custom" if (start or end) else insights.DEFAULT_PERIOD
+        if "period" not in data:
+            return data
         if data["period"] == "custom" and not (start or end):
             self.add_error("from", "Give a start date, an end date or both for a custom period.")
         if start and end and start > end:
@@ -116,7 +116,10 @@ class FacetForm(forms.Form):
 
 
 def _bound_filters(request) -> InsightsFilterForm:
-    return InsightsFilterForm(request.GET, user=request.user)
+    data = request.GET.copy()
+    if not data.get("period"):
+        data["period"] = "custom" if (data.get("from") or data.get("to")) else insights.DEFAULT_PERIOD
+    return InsightsFilterForm(data, user=request.user)
 
 
 def _scope_for(request, form) -> Scope:
@@ -139,6 +142,7 @@ class Chart:
     svgs: list[tuple[str, SafeString]] = field(default_factory=list)
     legend: list[tuple[str, str]] = field(default_factory=list)
     empty: str = ""
+    layout: str = "wide"  # wide: the whole row; half: shares a row; beside: table next to the chart
 
     def table(self) -> SafeString:
         return charts.table(caption=self.title, columns=self.columns, rows=self.rows, total=self.total)
@@ -176,8 +180,8 @@ def _axis_ticks(months: list[date], most: int = 12) -> list[str]:
 class InsightsReport:
     """Every chart of the page for one scope; each aggregate is queried once, when first needed."""
 
-    SLUGS = ("severity", "status", "durations", "factors", "recurring", "actions", "open-actions",
-             "tags", "teams", "findings")
+    SLUGS = ("severity", "status", "durations", "factors", "recurring", "tags", "teams", "actions",
+             "open-actions", "findings")
 
     def __init__(self, scope: Scope, params: dict):
         self.scope = scope
@@ -395,7 +399,7 @@ class InsightsReport:
                 totals[cid] = totals.get(cid, 0) + n
                 months_seen[cid] = months_seen.get(cid, 0) + 1
         n_months = len(self.months)
-        rows, bars = [], []
+        rows, category_bars, tag_bars = [], [], []
         for category in sorted(self.categories, key=lambda c: (-totals.get(c.pk, 0), c.position, c.name)):
             n = totals.get(category.pk, 0)
             if n < 2:
@@ -405,26 +409,26 @@ class InsightsReport:
                 _count(n, self.drill(category=category.slug)),
                 Cell(months_seen[category.pk], str(months_seen[category.pk])),
             ])
-            bars.append(charts.Bar(category.name, n, self.drill(category=category.slug), "cat1"))
-        for tag in self.tags:
-            if tag["n"] < 2:
-                continue
+            category_bars.append(charts.Bar(category.name, n, self.drill(category=category.slug), "cat1"))
+        for tag in [t for t in self.tags if t["n"] >= 2][: insights.TOP_LIMIT]:
             rows.append([
                 _text("Tag"), _text(tag["name"], self.library(tag=tag["slug"])),
                 _count(tag["n"], self.drill(tag=tag["slug"])), Cell(None, ""),
             ])
-            bars.append(charts.Bar(f"#{tag['name']}", tag["n"], self.drill(tag=tag["slug"]), "cat2"))
+            tag_bars.append(charts.Bar(tag["name"], tag["n"], self.drill(tag=tag["slug"]), "cat2"))
         columns = ["Kind", "Name", "Post-mortems", f"Months it appears in (of {n_months})"]
         chart = Chart("recurring", "Recurring factors", (
-            "Factor categories and tags that appear in two or more post-mortems of the period. "
-            "Names open the library; counts open the post-mortems behind them."
+            "Factor categories and tags (the ten most frequent) that appear in two or more post-mortems of "
+            "the period. Names open the library and search; counts open the post-mortems behind them."
         ), columns, columns, rows)
-        chart.legend = [("cat1", "Factor category"), ("cat2", "Tag")]
         if not rows:
             chart.empty = "Nothing recurred in this period."
-        desc = "; ".join(f"{b.label}: {b.value:g}" for b in bars) or "Nothing recurred."
-        chart.svgs = [("Recurring factors", charts.horizontal_bars(
-            chart_id="chart-recurring", title="Recurring factors and tags", desc=desc, bars=bars))]
+        for title, bars in (("Factor categories", category_bars), ("Tags", tag_bars)):
+            if bars:
+                desc = "; ".join(f"{b.label}: {b.value:g}" for b in bars)
+                svg = charts.horizontal_bars(chart_id=f"chart-recurring-{title.split()[-1].lower()}",
+                                             title=f"Recurring {title.lower()}", desc=desc, bars=bars)
+                chart.svgs.append((title, svg))
         return chart
 
     def chart_actions(self) -> Chart:
@@ -484,6 +488,7 @@ class InsightsReport:
             "their due date. An item counts under each team of its post-mortem."
         ), columns, columns, rows, total)
         chart.legend = [("open", "Open"), ("overdue", "Overdue")]
+        chart.layout = "beside"
         if not totals["open"]:
             chart.empty = "No action item is open."
         overdue = {b.label: t["overdue"] for b, t in zip(bars, teams, strict=True)}
@@ -502,7 +507,7 @@ class InsightsReport:
             rows.append([_text(item["name"], library), _count(item["n"], self.drill(**{kind: item["slug"]}))])
             bars.append(charts.Bar(item["name"], item["n"], library, "accent"))
         columns = [kind.capitalize(), "Post-mortems"]
-        chart = Chart(slug, title, note, columns, columns, rows)
+        chart = Chart(slug, title, note, columns, columns, rows, layout="half")
         if not rows:
             chart.empty = f"No post-mortem in this period has a {kind}."
         desc = "; ".join(f"{b.label}: {b.value:g}" for b in bars) or "None."
@@ -540,7 +545,8 @@ class InsightsReport:
         median_days = action_totals["days"].median
         return [
             {"label": "Post-mortems", "value": total, "href": self.drill()},
-            {"label": "Published", "value": f"{published} of {total}", "href": self.drill(status=Status.PUBLISHED)},
+            {"label": "Published", "value": f"{round(100 * published / total)} %" if total else "—",
+             "note": f"{published} of {total}", "href": self.drill(status=Status.PUBLISHED)},
             {"label": "Median time to resolve", "value": charts.format_duration(resolve.median),
              "note": f"n = {resolve.n}", "href": self.drill(measure="resolve")},
             {"label": "Action items open now", "value": open_totals["open"], "href": self.drill(action="open")},

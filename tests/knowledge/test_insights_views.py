@@ -319,6 +319,12 @@ def test_drill_down_with_bad_links_says_so(client, reader, query):
     assert b"These links were not understood" in response.content
 
 
+def test_drill_down_describes_team_and_action_facets(client, archive, facilitator):
+    response = signed_in(client, facilitator).get(f"/insights/postmortems/?{PERIOD}&team=platform&action=overdue")
+    assert response.context["description"] == "Platform post-mortems with action items overdue now"
+    assert [pm.title for pm in response.context["page"]] == ["B"]
+
+
 def test_drill_down_lists_and_describes_what_it_counts(client, archive, facilitator):
     response = signed_in(client, facilitator).get(f"/insights/postmortems/?{PERIOD}&month=2024-01&severity=sev2")
     assert response.status_code == 200
