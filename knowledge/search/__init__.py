@@ -96,7 +96,7 @@ def viewer_for(user) -> Viewer | None:
 
 def highlight_html(text: str) -> SafeString:
     """Return engine output as HTML: everything escaped, matched words in <mark>."""
-    html = _MARK_RE.sub(r"<mark>\1</mark>", str(escape(text or "")))
+    html = _MARK_RE.sub(r"<mark>\1</mark>", str(escape((text or "").strip())))
     return mark_safe(html.replace(START, "").replace(STOP, ""))
 
 
@@ -122,10 +122,7 @@ def search(*, user, text: str, filters: Filters, sort: str = "relevance", offset
 
     def run():
         with connection.cursor() as cursor:
-            counts = engine.counts(cursor, parsed, groups)
-            ids = []
-            if counts.total > offset:
-                ids = engine.ordered_ids(cursor, parsed, groups, sort=sort, offset=offset, limit=limit)
+            counts, ids = engine.page(cursor, parsed, groups, sort=sort, offset=offset, limit=limit)
             marked = engine.highlights(cursor, parsed, ids) if parsed.has_positive else {}
             suggestion = ""
             if counts.total == 0 and parsed.has_positive:

@@ -114,6 +114,14 @@ class Backend:
             facets[facet][str(value)] = min(total, count * step)
         return Counts(total, facets, estimated=step > 1)
 
+    def page(self, cursor, parsed, groups, *, sort: str, offset: int, limit: int) -> tuple[Counts, list[int]]:
+        """Return the counts and one page of ids in order."""
+        counts = self.counts(cursor, parsed, groups)
+        ids = []
+        if counts.total > offset:
+            ids = self.ordered_ids(cursor, parsed, groups, sort=sort, offset=offset, limit=limit)
+        return counts, ids
+
     def ordered_ids(self, cursor, parsed, groups, *, sort: str, offset: int, limit: int) -> list[int]:
         if sort == "relevance" and parsed is not None and parsed.has_positive:
             return self.ranked_ids(cursor, parsed, groups, offset=offset, limit=limit)

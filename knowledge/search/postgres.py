@@ -13,7 +13,18 @@ Costs measured at 100,000 documents shaped the queries:
 
 from django.db import connection, transaction
 
-from knowledge.search.base import DOC, RANK_CANDIDATES, START, STOP, Backend
+from knowledge.search.base import (
+    DOC,
+    FACET_COLUMNS,
+    FACET_SAMPLE,
+    FACTS,
+    RANK_CANDIDATES,
+    SCALAR_FACETS,
+    START,
+    STOP,
+    Backend,
+    Counts,
+)
 
 CONFIG = "english"
 HEADLINE = (
@@ -46,6 +57,51 @@ class PostgresBackend(Backend):
 
     def json_elements(self, alias: str, column: str) -> str:
         return f"jsonb_array_elements_text({alias}.{column}) AS j(value)"
+
+    def page(self, cursor, parsed, groups, *, sort: str, offset: int, limit: int) -> tuple[Counts, list[int]]:
+        """Return counts, facets and the page's ids in one statement that scans the matches once."""
+        source, _, where, params = self.matching(parsed, groups)
+        if sort == "relevance" and parsed is not None and parsed.has_positive:
+            ranked = f"""c AS (SELECT id FROM m ORDER BY id DESC LIMIT %s),
+                r AS (SELECT c.id, row_number() OVER (
+                          ORDER BY ts_rank(d.vector, to_tsquery('{CONFIG}', %s)) DESC, c.id DESC) AS position
+                      FROM c JOIN {DOC} d ON d.postmortem_id = c.id)"""
+            ranked_params = [max(RANK_CANDIDATES, offset + limit), parsed.to_tsquery()]
+        else:
+            order = ("o.severity ASC, o.occurred_at DESC, o.postmortem_id DESC" if sort == "severity"
+                     else "o.occurred_at DESC, o.postmortem_id DESC")
+            ranked = f"""r AS (SELECT o.postmortem_id AS id, row_number() OVER (ORDER BY {order}) AS position
+                      FROM m JOIN {FACTS} o ON o.postmortem_id = m.id)"""
+            ranked_params = []
+        arms = ["SELECT 'total', CAST(s.total AS TEXT), s.step FROM s",
+                "SELECT 'hit', CAST(r.id AS TEXT), r.position FROM r WHERE r.position > %s AND r.position <= %s"]
+        for facet, column in SCALAR_FACETS.items():
+            arms.append(f"SELECT '{facet}', CAST(f.{column} AS TEXT), COUNT(*) FROM f GROUP BY f.{column}")
+        for facet, column in FACET_COLUMNS.items():
+            arms.append(f"SELECT '{facet}', j.value, COUNT(*) FROM f, {self.json_elements('f', column)} "
+                        f"GROUP BY j.value")
+        cursor.execute(
+            f"""WITH m AS MATERIALIZED (SELECT d.postmortem_id AS id FROM {source} WHERE {where}),
+                s AS (SELECT COUNT(*) AS total, GREATEST(1, CEIL(COUNT(*) / %s::numeric))::int AS step FROM m),
+                f AS MATERIALIZED (
+                    SELECT o.status, o.severity, o.year, o.tag_ids, o.team_ids, o.category_ids
+                    FROM m JOIN {FACTS} o ON o.postmortem_id = m.id, s WHERE m.id %% s.step = 0),
+                {ranked}
+            """ + " UNION ALL ".join(arms),
+            [*params, FACET_SAMPLE, *ranked_params, offset, offset + limit],
+        )
+        total, step, hits = 0, 1, []
+        facets = {name: {} for name in (*SCALAR_FACETS, *FACET_COLUMNS)}
+        for kind, value, number in cursor.fetchall():
+            if kind == "total":
+                total, step = int(value), number
+            elif kind == "hit":
+                hits.append((number, int(value)))
+            else:
+                facets[kind][value] = number
+        if step > 1:
+            facets = {name: {v: min(total, n * step) for v, n in values.items()} for name, values in facets.items()}
+        return Counts(total, facets, estimated=step > 1), [pk for _, pk in sorted(hits)]
 
     def ranked_ids(self, cursor, parsed, groups, *, offset: int, limit: int) -> list[int]:
         source, _, where, params = self.matching(parsed, groups)

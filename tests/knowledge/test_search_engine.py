@@ -253,13 +253,14 @@ def test_engine_structures_exist():
 
 
 def test_large_result_sets_estimate_facets_from_an_even_sample(write_up, reader, monkeypatch):
-    from knowledge.search import base
+    from knowledge.search import base, postgres
 
     for i in range(9):
         write_up(title=f"Pager storm {i}", severity="sev1" if i % 3 else "sev2")
     exact = search(user=reader, text="pager", filters=Filters())
     assert not exact.facets_estimated and exact.facets["severity"] == {"sev1": 6, "sev2": 3}
-    monkeypatch.setattr(base, "FACET_SAMPLE", 3)
+    for module in (base, postgres):
+        monkeypatch.setattr(module, "FACET_SAMPLE", 3)
     estimated = search(user=reader, text="pager", filters=Filters())
     assert estimated.total == 9 and estimated.facets_estimated
     assert sum(estimated.facets["severity"].values()) == 9  # three of nine sampled, each counting for three
