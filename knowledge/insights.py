@@ -412,34 +412,70 @@ def action_items_per_month(scoped: QuerySet, scope: Scope) -> tuple[dict, dict]:
     'days' is the median and 90th percentile of days from creation to done, by month of completion.
     """
     items = belonging_to(ActionItem.objects.order_by(), scoped)
-    created = (
-        items.filter(within("created_at", scope.start_dt, scope.end_dt))
-        .annotate(month=TruncMonth("created_at", tzinfo=scope.tz))
-        .values("month")
-        .annotate(n=Count("pk"))
-    )
+    created_in = within("created_at", scope.start_dt, scope.end_dt)
+    closed_in = within("completed_at", scope.start_dt, scope.end_dt)
     days = Case(
         When(status=ActionStatus.DONE, completed_at__gte=F("created_at"),
              then=SecondsBetween("created_at", "completed_at") / Value(86400.0)),
         default=Value(None),
         output_field=FloatField(),
     )
-    closed_by_month, overall = spreads(
-        items.filter(within("completed_at", scope.start_dt, scope.end_dt)),
-        month=TruncMonth("completed_at", tzinfo=scope.tz),
-        values={"days": days},
-        counts={"done": Q(status=ActionStatus.DONE), "wont_do": Q(status=ActionStatus.WONT_DO)},
-    )
+    closed_counts = {"done": Q(status=ActionStatus.DONE), "wont_do": Q(status=ActionStatus.WONT_DO)}
+    if connection.vendor == "postgresql":
+        created, closed, overall = _action_months_postgresql(
+            items, scope, created_in=created_in, closed_in=closed_in, days=days, closed_counts=closed_counts
+        )
+    else:
+        rows = (items.filter(created_in).annotate(month=TruncMonth("created_at", tzinfo=scope.tz))
+                .values("month").annotate(n=Count("pk")))
+        created = {_month_key(row["month"]): row["n"] for row in rows}
+        closed, overall = spreads(items.filter(closed_in), month=TruncMonth("completed_at", tzinfo=scope.tz),
+                                  values={"days": days}, counts=closed_counts)
     result: dict = {}
-    for month, figures in closed_by_month.items():
-        result[month] = {"created": 0, "done": figures.get("done", 0), "wont_do": figures.get("wont_do", 0),
-                         "days": figures.get("days", Spread())}
-    for row in created:
-        month = _month_key(row["month"])
-        result.setdefault(month, {"created": 0, "done": 0, "wont_do": 0, "days": Spread()})["created"] = row["n"]
+    for month in set(created) | set(closed):
+        figures = closed.get(month, {})
+        result[month] = {"created": created.get(month, 0), "done": figures.get("done", 0),
+                         "wont_do": figures.get("wont_do", 0), "days": figures.get("days", Spread())}
     totals = {key: sum(f[key] for f in result.values()) for key in ("created", "done", "wont_do")}
     totals["days"] = overall["days"]
     return result, totals
+
+
+def _action_months_postgresql(items, scope, *, created_in, closed_in, days, closed_counts):
+    """Items created per month, closed per month (with days to done) and overall, in one pass (GROUPING SETS)."""
+    inner = items.filter(created_in | closed_in).annotate(
+        created_month=TruncMonth("created_at", tzinfo=scope.tz),
+        closed_month=TruncMonth("completed_at", tzinfo=scope.tz),
+        v_days=Case(When(closed_in, then=days), default=Value(None), output_field=FloatField()),
+        **_flags({"created": created_in} | {name: closed_in & q for name, q in closed_counts.items()}),
+    )
+    columns = ["created_month", "closed_month", "v_days", "c_created", *(f"c_{name}" for name in closed_counts)]
+    inner_sql, params = inner.values(*columns).order_by().query.sql_with_params()
+    percentiles = ", ".join(f"PERCENTILE_CONT({f!r}) WITHIN GROUP (ORDER BY v_days)" for f in FRACTIONS)
+    sums = ", ".join(f"SUM(c_{name})" for name in closed_counts)
+    sql = (
+        f"SELECT created_month, closed_month, GROUPING(created_month), GROUPING(closed_month), SUM(c_created), "
+        f"{sums}, COUNT(v_days), {percentiles} FROM ({inner_sql}) AS src "
+        "GROUP BY GROUPING SETS ((created_month), (closed_month), ())"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    created, closed, overall = {}, {}, {"days": Spread()}
+    # GROUPING(column) is 0 in the rows grouped by that column, 1 where it was rolled up.
+    for created_month, closed_month, rolled_created, rolled_closed, n_created, *rest in rows:
+        counts = dict(zip(closed_counts, rest[: len(closed_counts)], strict=True))
+        n, median, p90 = rest[len(closed_counts):]
+        spread = Spread(n, median, p90) if n else Spread()
+        if not rolled_created:  # the month items were created in
+            if created_month is not None and n_created:
+                created[_month_key(created_month)] = n_created
+        elif not rolled_closed:  # the month items were closed in
+            if closed_month is not None and any(counts.values()):
+                closed[_month_key(closed_month)] = counts | ({"days": spread} if n else {})
+        else:
+            overall["days"] = spread
+    return created, closed, overall
 
 
 def open_action_items_by_team(scoped: QuerySet, today: date) -> tuple[list[dict], dict]:

@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
@@ -41,17 +42,34 @@ class InsightsFilterForm(forms.Form):
     team = forms.ModelChoiceField(
         queryset=Team.objects.all(), to_field_name="slug", required=False, empty_label="All teams"
     )
-    tag = forms.ModelChoiceField(queryset=None, to_field_name="slug", required=False, empty_label="All tags")
+    tag = forms.CharField(
+        required=False, max_length=100,
+        widget=forms.TextInput(attrs={"list": "insights-tags", "placeholder": "All tags", "autocomplete": "off"}),
+    )
     severity = forms.ChoiceField(choices=[("", "All severities"), *Severity.choices], required=False)
 
     def __init__(self, data, *, user):
         super().__init__(data)
+        self.user = user
         self.fields["from"] = forms.DateField(
             label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
         )
         self.fields["to"] = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-        self.fields["tag"].queryset = insights.visible_tags(user)
         self.order_fields(["period", "from", "to", "team", "tag", "severity"])
+
+    def clean_tag(self):
+        value = self.cleaned_data["tag"].strip()
+        if not value:
+            return None
+        tag = insights.visible_tags(self.user).filter(Q(slug=value) | Q(name__iexact=value)).first()
+        if tag is None:
+            raise forms.ValidationError("No post-mortem you may see carries this tag.")
+        return tag
+
+    def tag_options(self) -> SafeString:
+        """The tags to suggest in the tag box: those of post-mortems the user may see."""
+        options = insights.visible_tags(self.user).values_list("slug", "name")
+        return format_html_join("", '<option value="{}">{}</option>', options)
 
     def clean(self):
         data = super().clean()

@@ -135,7 +135,8 @@ def test_restricted_and_drafts_count_only_for_those_who_may_see_them(client, arc
 def test_a_reader_cannot_filter_by_a_tag_only_restricted_post_mortems_carry(client, archive, reader):
     response = signed_in(client, reader).get("/insights/?tag=secret-thing")
     assert response.status_code == 400
-    assert "Select a valid choice" in response.content.decode()
+    assert "No post-mortem you may see carries this tag" in response.content.decode()
+    assert "secret-thing</option>" not in signed_in(client, reader).get("/insights/").content.decode()
 
 
 # --- The CSV is the chart's table -------------------------------------------------------------
@@ -292,8 +293,16 @@ def test_bad_filters_are_shown_and_the_input_kept(client, archive, reader, query
     assert response.status_code == 400
     html = response.content.decode()
     assert message in html
-    assert '<option value="db" selected>' in html
+    assert 'name="tag" value="db"' in html
     assert "Correct the filters above" in html
+
+
+def test_tags_can_be_typed_by_name_and_are_suggested(client, archive, facilitator):
+    client = signed_in(client, facilitator)
+    response = client.get(f"/insights/?{PERIOD}&tag=Network")
+    assert response.status_code == 200
+    assert response.context["report"].scope.tag.slug == "network"
+    assert '<option value="secret-thing">secret-thing</option>' in response.content.decode()
 
 
 def test_dates_alone_mean_a_custom_period(client, archive, facilitator):
