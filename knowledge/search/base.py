@@ -36,10 +36,10 @@ START, STOP = "\x02", "\x03"
 FACTS = "knowledge_searchfacts"
 # Relevance ranks at most this many of the newest matches (every match, when there are fewer):
 # ranking reads each candidate's whole index entry, so an unbounded rank grows with the corpus.
-RANK_CANDIDATES = 1000
+RANK_CANDIDATES = 400
 # Facet counts are exact up to this many matches; above it they come from an even sample of about
 # this size, scaled up (and the page says they are estimates).
-FACET_SAMPLE = 2000
+FACET_SAMPLE = 1000
 
 
 def facet_groups(viewer: Viewer, filters: Filters) -> list[list[str]]:

@@ -1,9 +1,9 @@
 """PostgreSQL full-text search: weighted tsvector columns, GIN indexes, ts_headline, pg_trgm.
 
 Costs measured at 100,000 documents shaped the queries:
-- Visibility and filters are tokens in `facet_vector` (its own GIN index), so text, visibility and
-  filters combine as a BitmapAnd of two GIN scans; long text and vectors live out of line (TOAST),
-  so the heap rows a count visits are narrow.
+- Visibility and filters are "~"-prefixed lexemes in the same vector as the text, so one GIN index
+  scan answers text, visibility and filters together and a count never decompresses a vector; long
+  text and vectors live out of line (TOAST), so the heap rows a count visits are narrow.
 - ts_rank reads and decompresses the whole vector of every row it ranks, so only the newest
   RANK_CANDIDATES matches are ranked.
 - For common words the planner may estimate a sequential scan to be cheaper than the GIN index and
@@ -35,7 +35,8 @@ TITLE_HEADLINE = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
 
 
 def _facet_tsquery(groups) -> str:
-    return " & ".join("(" + " | ".join(f"'{token}'" for token in group) + ")" for group in groups)
+    """Return the facet groups as tsquery text over the "~"-prefixed lexemes in `vector`."""
+    return " & ".join("(" + " | ".join(f"'~{token}'" for token in group) + ")" for group in groups)
 
 
 class PostgresBackend(Backend):
@@ -48,12 +49,10 @@ class PostgresBackend(Backend):
             return callback()
 
     def matching(self, parsed, groups):
-        where = ["d.facet_vector @@ to_tsquery('simple', %s)"]
-        params = [_facet_tsquery(groups)]
         if parsed is not None and not parsed.is_empty:
-            where.insert(0, f"d.vector @@ to_tsquery('{CONFIG}', %s)")
-            params.insert(0, parsed.to_tsquery())
-        return f"{DOC} d", "d.postmortem_id", " AND ".join(where), params
+            where = f"d.vector @@ (to_tsquery('{CONFIG}', %s) && CAST(%s AS tsquery))"
+            return f"{DOC} d", "d.postmortem_id", where, [parsed.to_tsquery(), _facet_tsquery(groups)]
+        return f"{DOC} d", "d.postmortem_id", "d.vector @@ CAST(%s AS tsquery)", [_facet_tsquery(groups)]
 
     def json_elements(self, alias: str, column: str) -> str:
         return f"jsonb_array_elements_text({alias}.{column}) AS j(value)"
@@ -148,8 +147,7 @@ class PostgresBackend(Backend):
             f"""WITH q AS (SELECT to_tsquery('{CONFIG}', %s) AS query),
                 m AS MATERIALIZED (
                     SELECT d.postmortem_id FROM {DOC} d, q
-                    WHERE d.vector @@ q.query AND d.facet_vector @@ to_tsquery('simple', %s)
-                      AND d.postmortem_id <> %s),
+                    WHERE d.vector @@ (q.query && CAST(%s AS tsquery)) AND d.postmortem_id <> %s),
                 c AS (SELECT postmortem_id FROM m ORDER BY postmortem_id DESC LIMIT %s),
                 r AS (SELECT d.postmortem_id, ts_rank(d.head, q.query) AS score
                       FROM c JOIN {DOC} d ON d.postmortem_id = c.postmortem_id, q)
