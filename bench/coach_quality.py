@@ -6,7 +6,7 @@
 A sentence counts as flagged when the coach finds blaming, counterfactual, minimising or
 person-as-cause language in it. Action-item quality findings (vague items) are not about blame
 and are left out of the measure; tests/postmortems/test_coach_actions.py covers them.
-By default the rules shipped in postmortems/migrations/0004_ship_language_rules.py are measured;
+By default the rules the migrations ship (0004_ship_language_rules, tuned by 0005) are measured;
 --database measures the rules in the configured database instead (after facilitators' edits).
 """
 
@@ -27,13 +27,15 @@ LANGUAGE_CATEGORIES = {"blame", "counterfactual", "minimising", "person_as_cause
 
 
 def shipped_rules():
+    """Compile the rules as the migrations ship them (0004, tuned by 0005), without a database."""
     from postmortems import coach
 
     migration = importlib.import_module("postmortems.migrations.0004_ship_language_rules")
+    tuning = importlib.import_module("postmortems.migrations.0005_language_rules_task_lists_and_negations")
     return coach.compile_rules(
         {
             "slug": r["slug"],
-            "pattern": r["pattern"],
+            "pattern": tuning.tuned(r["slug"]) if r["slug"] in tuning.SLUGS else r["pattern"],
             "is_regex": True,
             "category": r["category"],
             "message": r["message"],

@@ -545,7 +545,8 @@ def _lower(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-SENTENCE_BREAK_RE = re.compile(r"[.!?;][\s\u00a0]+")
+# A sentence ends at . ! ? ; after a word (not after "1." of a numbered list or "02:00.") and a space.
+SENTENCE_BREAK_RE = re.compile(r"[.!?;](?<=[^\W\d_)\]\"'’”][.!?;])[\s\u00a0]+")
 
 
 @dataclass(frozen=True)

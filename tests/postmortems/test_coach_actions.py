@@ -31,6 +31,9 @@ def quality(text):
         ("Add more tests", "vague-more-better", "more tests"),
         ("Keep an eye on the queue depth", "vague-monitor", "Keep an eye on"),
         ("Add retries where possible", "vague-as-needed", "where possible"),
+        ("- [ ] Investigate the alerting gaps", "vague-investigate", "Investigate"),
+        ("1. [x] Improve monitoring", "vague-improve", "Improve"),
+        ("Add a lag alert.\n2) Look into the retries", "vague-investigate", "Look into"),
     ],
 )
 def test_vague_action_items_are_flagged(text, rule, phrase):

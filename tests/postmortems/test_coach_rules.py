@@ -74,6 +74,7 @@ def test_blame_and_judgement_are_flagged(text, phrase):
         "The API returned a user error for malformed requests.",
         "The dumb pipe between regions dropped packets.",
         "It was nobody's fault and no one's fault.",
+        "He should not be blamed for following the runbook; nobody was blamed.",
     ],
 )
 def test_blame_words_in_technical_senses_are_not_flagged(text):
@@ -118,6 +119,7 @@ def test_counterfactuals_in_the_story_are_flagged(text):
         "The backup job was supposed to run at 02:00.",
         "Users failed to log in for 25 minutes.",
         "No one should have to remember this step.",
+        "With what we knew then, I would have made the same call.",
     ],
 )
 def test_technical_subjects_of_counterfactuals_are_not_flagged(text):

@@ -75,16 +75,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, files, section, name, **options):
-        documents = [(path, self.read(path)) for path in (files or ["-"])]
         try:
             rules = coach.load_rules()
-            names = coach.user_names_in(markdown for _, markdown in documents) | set(name)
         except DatabaseError as exc:
             raise CommandError(f"Cannot read the language rules ({exc}); run manage.py migrate first.",
                                returncode=2) from None
         if not rules:
             raise CommandError("No language rules are enabled; run manage.py migrate, or enable rules in the admin.",
                                returncode=2)
+        documents = [(path, self.read(path)) for path in (files or ["-"])]
+        names = coach.user_names_in(markdown for _, markdown in documents) | set(name)
         count = 0
         for path, markdown in documents:
             for finding in self.check_document(path, markdown, section, names):
