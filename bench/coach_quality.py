@@ -68,6 +68,10 @@ def evaluate(rows, rules):
     return counts, wrong
 
 
+def _ratio(part, whole):
+    return f"{part / whole:.3f}" if whole else "n/a"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="list misclassified sentences")
@@ -84,12 +88,16 @@ def main(argv=None):
     rows = load_dataset(args.dataset)
     counts, wrong = evaluate(rows, rules)
     tp, fp, fn, tn = counts["tp"], counts["fp"], counts["fn"], counts["tn"]
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
     print(f"sentences: {len(rows)} (blaming {tp + fn}, not blaming {fp + tn}); rules: {len(rules)}")
     print(f"true positives {tp}, false positives {fp}, false negatives {fn}, true negatives {tn}")
-    print(f"precision: {precision:.3f}")
-    print(f"recall:    {recall:.3f}")
+    print(f"precision: {_ratio(tp, tp + fp)}")
+    print(f"recall:    {_ratio(tp, tp + fn)}")
+    # "holdout" sentences were written after the rules, to see how they carry over to new phrasings.
+    for name in sorted({row.get("set", "development") for row in rows}):
+        part = [row for row in rows if row.get("set", "development") == name]
+        c, _ = evaluate(part, rules)
+        print(f"  {name}: {len(part)} sentences, precision {_ratio(c['tp'], c['tp'] + c['fp'])}, "
+              f"recall {_ratio(c['tp'], c['tp'] + c['fn'])}")
     if args.verbose:
         for row, findings in wrong:
             label = "missed (blaming)" if row["blaming"] else "flagged (not blaming)"
