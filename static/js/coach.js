@@ -340,7 +340,7 @@
       hint = el("div", "coach-hint");
       hint.id = id;
       hint.setAttribute("role", "status");
-      field.insertAdjacentElement("afterend", hint);
+      anchorOf(field).insertAdjacentElement("afterend", hint);
     }
     hint.textContent = "";
     var first = open[0];
@@ -360,6 +360,11 @@
     if (open.length > 1) {
       hint.appendChild(el("p", "coach-hint__more", (open.length - 1) + " more in the language coach panel."));
     }
+  }
+
+  // Right under the field; under the whole Markdown widget when the field has a preview beside it.
+  function anchorOf(field) {
+    return field.closest(".markdownx") || field;
   }
 
   function renderStatus() {
