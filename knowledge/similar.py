@@ -2,14 +2,13 @@
 
 score = 3 × shared tags + 2 × shared factor categories + 4 × text similarity (0–1, relative to the
 best text match), ties broken by the most recent incident, then by id, so the order is stable.
+Candidates are bounded so the cost does not grow with the archive: the 30 best text matches among
+the newest ranked ones, the newest 400 sharing a tag and the newest 100 sharing a factor category.
 """
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count
-from taggit.models import TaggedItem
-
 from knowledge import search
-from postmortems.models import ContributingFactor, PostMortem
+from knowledge.models import SearchFacts
+from postmortems.models import PostMortem
 
 TAG_WEIGHT = 3.0
 CATEGORY_WEIGHT = 2.0
@@ -30,29 +29,17 @@ def similarity_scores(*, user, postmortem: PostMortem | None = None, title: str 
         if best > 0:
             scores[pk] = scores.get(pk, 0.0) + TEXT_WEIGHT * score / best
     if postmortem is not None:
-        visible = PostMortem.objects.visible_to(user).exclude(pk=postmortem.pk).values("pk")
-        shared_tags = (
-            TaggedItem.objects.filter(
-                content_type=ContentType.objects.get_for_model(PostMortem),
-                tag_id__in=TaggedItem.objects.filter(
-                    content_type=ContentType.objects.get_for_model(PostMortem), object_id=postmortem.pk
-                ).values("tag_id"),
-                object_id__in=visible,
-            )
-            .values("object_id").annotate(n=Count("tag_id", distinct=True)).order_by("-n", "-object_id")[:CANDIDATES]
-        )
-        for row in shared_tags:
-            scores[row["object_id"]] = scores.get(row["object_id"], 0.0) + TAG_WEIGHT * row["n"]
-        shared_categories = (
-            ContributingFactor.objects.filter(
-                category_id__in=ContributingFactor.objects.filter(postmortem=postmortem).values("category_id"),
-                postmortem_id__in=visible,
-            )
-            .values("postmortem_id").annotate(n=Count("category_id", distinct=True))
-            .order_by("-n", "-postmortem_id")[:CANDIDATES]
-        )
-        for row in shared_categories:
-            scores[row["postmortem_id"]] = scores.get(row["postmortem_id"], 0.0) + CATEGORY_WEIGHT * row["n"]
+        own = SearchFacts.objects.filter(pk=postmortem.pk).values_list("tag_ids", "category_ids").first()
+        tags, categories = (set(own[0]), set(own[1])) if own else (set(), set())
+        candidates = set(search.newest_sharing(user=user, tag_ids=sorted(tags), category_ids=sorted(categories)))
+        candidates |= set(scores)
+        candidates.discard(postmortem.pk)
+        for pk, tag_ids, category_ids in SearchFacts.objects.filter(pk__in=candidates).values_list(
+            "pk", "tag_ids", "category_ids"
+        ):
+            shared = TAG_WEIGHT * len(tags & set(tag_ids)) + CATEGORY_WEIGHT * len(categories & set(category_ids))
+            if shared:
+                scores[pk] = scores.get(pk, 0.0) + shared
     for pk in exclude_ids:
         scores.pop(pk, None)
     return {pk: round(score, 6) for pk, score in scores.items() if score > 0}

@@ -170,6 +170,27 @@ def similar_by_text(*, user, title: str, summary: str, exclude_id: int | None, l
     return engine.run(run)
 
 
+def newest_sharing(*, user, tag_ids, category_ids, tag_limit: int = 400, category_limit: int = 100) -> list[int]:
+    """Return ids of the newest visible post-mortems sharing a tag, then a factor category (bounded)."""
+    viewer = viewer_for(user)
+    if viewer is None:
+        return []
+    groups = facet_groups(viewer, Filters())
+    engine = backend()
+
+    def run():
+        found: list[int] = []
+        with connection.cursor() as cursor:
+            if tag_ids:
+                found += engine.newest_with_any(cursor, [f"tg{int(i)}" for i in tag_ids], groups, tag_limit)
+            if category_ids:
+                found += engine.newest_with_any(cursor, [f"fc{int(i)}" for i in category_ids], groups,
+                                                category_limit)
+        return list(dict.fromkeys(found))
+
+    return engine.run(run)
+
+
 _STOP_WORDS = {
     "the", "and", "for", "with", "was", "were", "are", "that", "this", "from", "into", "after", "before",
     "our", "their", "its", "had", "has", "have", "not", "but", "all", "during", "when", "while", "which",

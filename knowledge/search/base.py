@@ -149,6 +149,10 @@ class Backend:
     def known_terms(self, cursor, words: list[str]) -> set[str]:
         raise NotImplementedError
 
+    def newest_with_any(self, cursor, tokens: list[str], groups, limit: int) -> list[int]:
+        """Return the newest `limit` ids carrying any of the facet `tokens` (and every group)."""
+        raise NotImplementedError
+
     def similar_by_text(self, cursor, words: list[str], groups, exclude_id, limit: int):
         """Return [(id, score)] of documents whose title and summary share words, best first."""
         raise NotImplementedError

@@ -139,6 +139,14 @@ class PostgresBackend(Backend):
         cursor.execute("SELECT word FROM knowledge_searchterm WHERE word = ANY(%s)", [words])
         return {row[0] for row in cursor.fetchall()}
 
+    def newest_with_any(self, cursor, tokens, groups, limit):
+        cursor.execute(
+            f"""WITH m AS MATERIALIZED (SELECT d.postmortem_id FROM {DOC} d WHERE d.vector @@ CAST(%s AS tsquery))
+                SELECT postmortem_id FROM m ORDER BY postmortem_id DESC LIMIT %s""",
+            [_facet_tsquery([tokens, *groups]), limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
     def similar_by_text(self, cursor, words, groups, exclude_id, limit):
         if not words:
             return []

@@ -87,6 +87,13 @@ class SqliteBackend(Backend):
         )
         return {row[0] for row in cursor.fetchall()}
 
+    def newest_with_any(self, cursor, tokens, groups, limit):
+        cursor.execute(
+            f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s ORDER BY rowid DESC LIMIT %s",
+            [_facet_expression([tokens, *groups]), limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
     def similar_by_text(self, cursor, words, groups, exclude_id, limit):
         if not words:
             return []
