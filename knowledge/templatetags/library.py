@@ -17,3 +17,9 @@ def related_for(context, postmortem):
 def links_for(context, postmortem):
     """Return the explicit links of `postmortem` whose other end the user may see."""
     return services.related_links(postmortem, context["request"].user)
+
+
+@register.simple_tag(takes_context=True)
+def unfinished_lists(context):
+    """Return the new-hire reading lists the signed-in user has not finished (for the home page)."""
+    return services.unfinished_reading_lists(context["request"].user)

@@ -298,3 +298,12 @@ def test_similar_fragment_excludes_the_postmortem_being_edited(client, author, w
     client.force_login(author)
     body = client.get("/similar/", {"title": "Gateway timeouts", "exclude": mine.slug}).content.decode()
     assert "Nothing similar" in body
+
+
+def test_home_offers_unfinished_reading_lists_and_profile_shows_the_feed(client, reader, start_here):
+    client.force_login(reader)
+    home = client.get("/").content.decode()
+    assert "Reading lists for you" in home and "/reading-lists/start-here/" in home
+    profile = client.get("/profile/").content.decode()
+    assert f"/feeds/published/?token={Profile.for_user(reader).feed_token}" in profile
+    assert 'action="/profile/feed-token/"' in profile
