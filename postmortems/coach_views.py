@@ -13,14 +13,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from postmortems import coach
 from postmortems.access import can_edit, get_postmortem_for
@@ -123,17 +123,24 @@ def _action_facts(parsed: list[dict]) -> list[coach.ActionFacts]:
     return facts
 
 
-@login_not_required
+def _signed_out(request, message: str, next_path: str):
+    """401 JSON for fetch(); the sign-in page, as everywhere else, for a browser."""
+    if _wants_json(request):
+        return _error(401, message, login_url=settings.LOGIN_URL)
+    return redirect_to_login(next_path)
+
+
+@login_not_required  # answered below: 401 JSON for fetch(), the sign-in page for a browser
 @csrf_exempt  # checked below, after sign-in, so that the answer can be JSON
 @never_cache
 def check(request):
     """Check texts for blaming language: POST {"texts": [...], "postmortem": slug?} → {"findings": [...]}."""
+    if not request.user.is_authenticated:
+        return _signed_out(request, "Sign in again to use the language coach.", "/")
     if request.method != "POST":
         response = _error(405, "Send the texts with POST.")
         response["Allow"] = "POST"
         return response
-    if not request.user.is_authenticated:
-        return _error(401, "Sign in again to use the language coach.", login_url=settings.LOGIN_URL)
     if _csrf_rejected(request):
         return _error(403, "The page's security token is missing or out of date: reload the page.")
     try:
@@ -210,15 +217,14 @@ class DismissForm(forms.Form):
         return rule
 
 
-@login_not_required  # answered below: 401 for fetch, the sign-in page for a form
-@require_POST
+@login_not_required  # answered below: 401 JSON for fetch(), the sign-in page for a form
 def dismiss(request, slug):
     """Dismiss a finding with a reason (those who may edit the post-mortem); recorded in its history."""
-    as_json = _wants_json(request)
     if not request.user.is_authenticated:
-        if as_json:
-            return _error(401, "Sign in again to dismiss findings.", login_url=settings.LOGIN_URL)
-        return redirect_to_login(f"/postmortems/{slug}/")
+        return _signed_out(request, "Sign in again to dismiss findings.", f"/postmortems/{slug}/")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    as_json = _wants_json(request)
     try:
         postmortem = get_postmortem_for(request, slug, write=True)
     except Http404:

@@ -83,6 +83,9 @@ def test_anonymous_check_gets_401_json_not_a_redirect(db):
     assert response.status_code == 401
     assert response["Content-Type"] == "application/json"
     assert response.json()["login_url"] == "/accounts/login/"
+    # A browser (not fetch) is sent to sign in, like everywhere else.
+    response = client_for(None).get(CHECK)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 def test_check_without_csrf_token_gets_403_json(author):
@@ -90,9 +93,10 @@ def test_check_without_csrf_token_gets_403_json(author):
     response = post_check(client, one_text())
     assert response.status_code == 403
     assert "reload" in response.json()["error"]
-    client.get("/")  # the page sets the CSRF cookie
-    token = client.cookies["csrftoken"].value
-    assert post_check(client, one_text(), HTTP_X_CSRFTOKEN=token).status_code == 200
+    secret = "a" * 32  # what Django's CSRF cookie holds; the page's token is the same secret, masked or not
+    client.cookies["csrftoken"] = secret
+    assert post_check(client, one_text(), HTTP_X_CSRFTOKEN="b" * 32).status_code == 403
+    assert post_check(client, one_text(), HTTP_X_CSRFTOKEN=secret).status_code == 200
 
 
 def test_check_with_get_is_405(author):
@@ -308,6 +312,7 @@ def test_dismiss_anonymous_and_wrong_method(author, flagged_pm):
     assert response.status_code == 401
     response = anonymous.post(dismiss_url(flagged_pm), dismiss_data(flagged_pm))
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert anonymous.get(dismiss_url(flagged_pm)).status_code == 302
     assert client_for(author).get(dismiss_url(flagged_pm)).status_code == 405
     assert not FindingDismissal.objects.exists()
 
