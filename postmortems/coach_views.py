@@ -149,6 +149,11 @@ def check(request):
         postmortem = _postmortem_from(request, payload.get("postmortem"))
     except BadRequest as exc:
         return _error(exc.status, exc.message)
+    results = _findings_json(request, parsed, postmortem)
+    return JsonResponse({"findings": results, "count": len(results), "checked": [e["ref"] for e in parsed]})
+
+
+def _findings_json(request, parsed: list[dict], postmortem) -> list[dict]:
     names = coach.user_names_in(entry["text"] for entry in parsed)
     dismissals, editable = {}, False
     if postmortem is not None:
@@ -158,7 +163,7 @@ def check(request):
         editable = can_edit(request.user, postmortem)
     texts = [(str(i), entry["kind"], entry["text"]) for i, entry in enumerate(parsed)]
     findings = coach.check_texts(texts, names=names) + coach.check_action_items(_action_facts(parsed))
-    labels = dict(LanguageRule.Category.choices) | {"action_quality": "Action-item quality"}
+    labels = dict(LanguageRule.Category.choices)
     results = []
     for finding in findings:
         entry = parsed[int(finding.location)]
@@ -181,7 +186,7 @@ def check(request):
                 "can_dismiss": editable and bool(coach.LOCATION_RE.match(entry["location"])),
             }
         )
-    return JsonResponse({"findings": results, "count": len(results), "checked": [e["ref"] for e in parsed]})
+    return results
 
 
 def _postmortem_from(request, slug):
