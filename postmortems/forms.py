@@ -235,7 +235,9 @@ class ActionStatusForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(required=False, help_text="Times are shown in this zone. Empty means the server's.")
+    time_zone = forms.ChoiceField(
+        required=False, label="Your time zone", help_text="Times everywhere in Hindsight are shown in this zone."
+    )
 
     class Meta:
         model = Profile
