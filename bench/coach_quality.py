@@ -6,7 +6,7 @@
 A sentence counts as flagged when the coach finds blaming, counterfactual, minimising or
 person-as-cause language in it. Action-item quality findings (vague items) are not about blame
 and are left out of the measure; tests/postmortems/test_coach_actions.py covers them.
-By default the rules the migrations ship (0004_ship_language_rules, tuned by 0005) are measured;
+By default the rules the migrations ship (0004_ship_language_rules, tuned by 0005 and 0006) are measured;
 --database measures the rules in the configured database instead (after facilitators' edits).
 """
 
@@ -27,23 +27,26 @@ LANGUAGE_CATEGORIES = {"blame", "counterfactual", "minimising", "person_as_cause
 
 
 def shipped_rules():
-    """Compile the rules as the migrations ship them (0004, tuned by 0005), without a database."""
+    """Compile the rules as the migrations ship them (0004, tuned by 0005 and 0006), without a database."""
     from postmortems import coach
 
-    migration = importlib.import_module("postmortems.migrations.0004_ship_language_rules")
-    tuning = importlib.import_module("postmortems.migrations.0005_language_rules_task_lists_and_negations")
-    return coach.compile_rules(
+    shipped = importlib.import_module("postmortems.migrations.0004_ship_language_rules").RULES
+    latest = importlib.import_module("postmortems.migrations.0006_language_rules_never_had_to_do_procedures")
+    rows = [
         {
             "slug": r["slug"],
-            "pattern": tuning.tuned(r["slug"]) if r["slug"] in tuning.SLUGS else r["pattern"],
+            "pattern": latest.CHANGES[r["slug"]](latest.current(r["slug"])) if r["slug"] in latest.CHANGES
+            else latest.current(r["slug"]),
             "is_regex": True,
             "category": r["category"],
             "message": r["message"],
             "suggestion": r["suggestion"],
             "section_kinds": r["kinds"],
         }
-        for r in migration.RULES
-    )
+        for r in shipped
+    ]
+    rows += [dict(r, is_regex=True) for r in latest.NEW_RULES]
+    return coach.compile_rules(rows)
 
 
 def load_dataset(path=DATASET):

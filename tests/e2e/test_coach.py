@@ -20,8 +20,8 @@ def language_rules(reference_data):
 
     importlib.import_module("postmortems.migrations.0004_ship_language_rules").ship_rules(
         apps, connection.schema_editor())
-    importlib.import_module("postmortems.migrations.0005_language_rules_task_lists_and_negations").forwards(
-        apps, connection.schema_editor())
+    for later in ("0005_language_rules_task_lists_and_negations", "0006_language_rules_never_had_to_do_procedures"):
+        importlib.import_module(f"postmortems.migrations.{later}").forwards(apps, connection.schema_editor())
 
 
 @pytest.fixture

@@ -59,3 +59,12 @@ def test_positives_are_flagged_in_their_labelled_category():
         found = coach.check_texts([("s", row["kind"], row["text"])], names=row.get("names", ()))
         hits += any(f.category == row["category"] for f in found)
     assert hits / len(positives) >= 0.85
+
+
+def test_the_benchmark_measures_the_rules_the_migrations_ship():
+    from bench.coach_quality import shipped_rules
+    from postmortems.models import LanguageRule
+
+    in_database = {(r.slug, r.pattern, r.category, tuple(r.section_kinds)) for r in LanguageRule.objects.all()}
+    measured = {(r.slug, r.source, r.category, tuple(sorted(r.kinds or ()))) for r in shipped_rules()}
+    assert {(s, p, c, tuple(sorted(k))) for s, p, c, k in in_database} == measured

@@ -53,6 +53,7 @@ def test_every_shipped_rule_compiles_and_has_a_message_and_suggestion():
         ("Someone fat-fingered the CIDR range.", "fat-fingered"),
         ("The on-call engineer ignored the alert.", "The on-call engineer ignored the alert"),
         ("It was a lapse in judgement.", "lapse in judgement"),
+        ("Whoever approved that change should be held accountable.", "held accountable"),
     ],
 )
 def test_blame_and_judgement_are_flagged(text, phrase):
@@ -98,6 +99,10 @@ def test_blame_words_in_technical_senses_are_not_flagged(text):
         "This could easily have been avoided.",
         "Why didn't the on-call engineer escalate sooner?",
         "I should've double-checked the region.",
+        "The intern should never have been given production access.",
+        "If the reviewer had actually read the diff, we would not be here.",
+        "The developer never bothered to look at the logs.",
+        "Simply put, the engineer did not follow the process.",
     ],
 )
 def test_counterfactuals_in_the_story_are_flagged(text):
@@ -138,6 +143,7 @@ def test_technical_subjects_of_counterfactuals_are_not_flagged(text):
         ("The bad value was easy to spot in the diff.", "easy to spot"),
         ("Any competent engineer would have checked the TTL.", "Any competent engineer"),
         ("It was clear from the graphs that memory was leaking.", "It was clear from"),
+        ("All they had to do was read the alert.", "All they had to do was"),
     ],
 )
 def test_minimising_words_are_flagged(text, phrase):
