@@ -436,7 +436,7 @@ def compile_rule(*, slug, pattern, is_regex, category, message, suggestion, sect
 
 
 _RULES_FIELDS = ("slug", "pattern", "is_regex", "category", "message", "suggestion", "section_kinds")
-_rules_cache: dict = {"fingerprint": None, "rules": []}
+_rules_cache: dict = {"current": (None, [])}  # one tuple, swapped whole, so threads never see half an update
 
 
 def compile_rules(rows: Iterable[dict]) -> list[CompiledRule]:
@@ -460,10 +460,11 @@ def load_rules() -> list[CompiledRule]:
 
     rows = list(LanguageRule.objects.filter(enabled=True).order_by("slug").values_list(*_RULES_FIELDS))
     fingerprint = hashlib.blake2b(repr(rows).encode(), digest_size=16).digest()
-    if fingerprint != _rules_cache["fingerprint"]:
+    cached_fingerprint, rules = _rules_cache["current"]
+    if fingerprint != cached_fingerprint:
         rules = compile_rules(dict(zip(_RULES_FIELDS, row, strict=True)) for row in rows)
-        _rules_cache.update(fingerprint=fingerprint, rules=rules)
-    return _rules_cache["rules"]
+        _rules_cache["current"] = (fingerprint, rules)
+    return rules
 
 
 def rule_matches(rule, text: str) -> list[tuple[int, int]]:
@@ -700,27 +701,25 @@ def action_item_text(item) -> str:
     return f"{item.title}\n{item.description}" if item.description.strip() else item.title
 
 
-def postmortem_texts(postmortem) -> list[tuple[str, str, str]]:
-    """Return (location, kind, text) for every text of `postmortem` the coach reads, in reading order."""
+def postmortem_texts(postmortem, *, action_items=None) -> list[tuple[str, str, str]]:
+    """Return (location, kind, text) for every text of `postmortem` the coach reads, in reading order.
+
+    `action_items` saves a query when the caller has them already.
+    """
+    items = list(postmortem.action_items.all()) if action_items is None else action_items
     texts = [("title", "summary", postmortem.title), ("summary", "summary", postmortem.summary)]
     texts += [(f"section:{s.pk}", s.kind, s.body) for s in postmortem.sections.all()]
     texts += [(f"timeline:{e.pk}", "timeline", e.description) for e in postmortem.timeline_events.all()]
     texts += [(f"factor:{f.pk}", "factor", f.description) for f in postmortem.factors.all()]
-    texts += [(f"action:{a.pk}", "action_item", action_item_text(a)) for a in _action_items(postmortem)]
+    texts += [(f"action:{a.pk}", "action_item", action_item_text(a)) for a in items]
     return [t for t in texts if t[2] and t[2].strip()]
 
 
-def _action_items(postmortem):
-    cache = getattr(postmortem, "_coach_action_items", None)
-    if cache is None:
-        cache = list(postmortem.action_items.all())
-        postmortem._coach_action_items = cache
-    return cache
-
-
-def postmortem_action_facts(postmortem) -> list[ActionFacts]:
+def postmortem_action_facts(postmortem, *, action_items=None) -> list[ActionFacts]:
+    """Return what the action-item checks need about `postmortem`'s action items."""
     from postmortems.models import ActionStatus
 
+    items = list(postmortem.action_items.all()) if action_items is None else action_items
     return [
         ActionFacts(
             location=f"action:{a.pk}",
@@ -730,7 +729,7 @@ def postmortem_action_facts(postmortem) -> list[ActionFacts]:
             has_due_date=a.due_date is not None,
             is_open=a.status in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS),
         )
-        for a in _action_items(postmortem)
+        for a in items
     ]
 
 
@@ -766,10 +765,11 @@ def user_names_in(texts: Iterable[str]) -> set[str]:
 
 def check_postmortem(postmortem, *, names: Iterable[str] | None = None) -> list[Finding]:
     """Return every finding in `postmortem`: language rules and the action-item checks."""
-    texts = postmortem_texts(postmortem)
+    items = list(postmortem.action_items.all())
+    texts = postmortem_texts(postmortem, action_items=items)
     names = user_names_in(text for _, _, text in texts) if names is None else names
     findings = check_texts(texts, names=names)
-    findings += check_action_items(postmortem_action_facts(postmortem))
+    findings += check_action_items(postmortem_action_facts(postmortem, action_items=items))
     return findings
 
 
@@ -785,7 +785,6 @@ def refresh_findings(postmortem) -> None:
     """
     from postmortems.models import LanguageFinding
 
-    postmortem.__dict__.pop("_coach_action_items", None)
     current = check_postmortem(postmortem)
     existing = defaultdict(list)
     for row in LanguageFinding.objects.filter(postmortem=postmortem).order_by("start", "pk"):
@@ -895,7 +894,7 @@ def _labelled_texts(postmortem) -> list[tuple[str, str, str]]:
         (f"factor:{f.pk}", f"Contributing factor ({f.category.name})", f.description)
         for f in postmortem.factors.select_related("category")
     ]
-    rows += [(f"action:{a.pk}", f"Action item “{a.title}”", action_item_text(a)) for a in _action_items(postmortem)]
+    rows += [(f"action:{a.pk}", f"Action item “{a.title}”", action_item_text(a)) for a in postmortem.action_items.all()]
     return rows
 
 
@@ -932,7 +931,6 @@ def findings_for_review(postmortem, *, user=None) -> dict:
         by_location[row.location].append(row)
     groups = []
     if by_location:
-        postmortem.__dict__.pop("_coach_action_items", None)
         for location, label, text in _labelled_texts(postmortem):
             rows = by_location.pop(location, None)
             if rows:
