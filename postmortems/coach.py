@@ -17,8 +17,9 @@ without listing them:
   purpose: in post-mortems they mostly stand for machines ("they failed to rejoin the cluster").
 
 A rule may put the part to highlight in a group named ``hit``; otherwise the whole match is the
-finding. Rules match within a sentence: never across a blank line or a sentence end (". "). Quoted speech ("..." and “...”), block quotes, code and links are never checked: they
-record what someone said or what a machine printed, not how the write-up tells the story.
+finding. Rules match within a sentence: never across a blank line or a sentence end (". ").
+Quoted speech ("..." and “...”), block quotes, code and links are never checked: they record what
+someone said or what a machine printed, not how the write-up tells the story.
 """
 
 from __future__ import annotations
