@@ -963,6 +963,13 @@ def _review_group(location, label, text, rows, dismissals) -> ReviewGroup:
     return group
 
 
+def open_finding_count(postmortem) -> int:
+    """Return how many of the post-mortem's findings are neither fixed nor dismissed with a reason."""
+    from postmortems.models import LanguageFinding
+
+    return LanguageFinding.objects.filter(postmortem=postmortem).filter(~_dismissed_expression()).count()
+
+
 def _dismissed_expression():
     from django.db.models import Exists, OuterRef
 

@@ -256,6 +256,14 @@ def postmortem_publish(*, postmortem: PostMortem, user) -> Revision:
         raise PermissionDenied("Only facilitators publish post-mortems.")
     if postmortem.status == Status.PUBLISHED:
         raise ValidationError("This post-mortem is already published.")
+    from postmortems.coach import open_finding_count
+
+    still_open = open_finding_count(postmortem)
+    if still_open:
+        raise ValidationError(
+            f"{still_open} language finding{'s are' if still_open != 1 else ' is'} still open: fix each one "
+            "or keep it with a reason before publishing."
+        )
     _set_status(postmortem, Status.PUBLISHED)
     return postmortem_record_change(postmortem=postmortem, user=user, action="published")
 

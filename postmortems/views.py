@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from postmortems import services
+from postmortems import coach, services
 from postmortems.access import can_edit, editable_action_item_ids, get_action_item_for, get_postmortem_for
 from postmortems.diffs import revision_changes
 from postmortems.forms import (
@@ -135,6 +135,11 @@ def postmortem_detail(request, slug):
         "send_back_form": SendBackForm(),
         "missing": services.missing_required_sections(postmortem) if postmortem.status == Status.DRAFT else [],
         "last_send_back": postmortem.revisions.filter(action="sent back").first(),
+        "coach": (
+            coach.findings_for_review(postmortem, user=user)
+            if postmortem.status != Status.PUBLISHED and (can_edit(user, postmortem) or is_facilitator(user))
+            else None
+        ),
         "today": timezone.localdate(),
     }
     return render(request, "postmortems/detail.html", ctx)
@@ -195,7 +200,15 @@ def postmortem_submit(request, slug):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Submitted for review. A facilitator will read it next.")
+        still_open = coach.open_finding_count(postmortem)
+        if still_open:
+            messages.warning(
+                request,
+                f"Submitted for review. The language coach has {still_open} open finding"
+                f"{'s' if still_open != 1 else ''}: fix each or keep it with a reason before it can be published.",
+            )
+        else:
+            messages.success(request, "Submitted for review. A facilitator will read it next.")
     return redirect(postmortem)
 
 

@@ -15,6 +15,9 @@ expect.set_options(timeout=15_000)
 REFERENCE_DATA = [
     ("postmortems.migrations.0002_create_role_groups", "create_groups"),
     ("postmortems.migrations.0003_ship_templates_and_categories", "ship"),
+    ("postmortems.migrations.0004_ship_language_rules", "ship_rules"),
+    ("postmortems.migrations.0005_language_rules_task_lists_and_negations", "forwards"),
+    ("postmortems.migrations.0006_language_rules_never_had_to_do_procedures", "forwards"),
 ]
 
 

@@ -1,6 +1,5 @@
 """The language coach in the editor: hints as the author types, the panel, dismissing with a reason."""
 
-import importlib
 from datetime import UTC, datetime
 
 import pytest
@@ -10,18 +9,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 BLAMING = "The on-call engineer carelessly restarted the primary."
 REWRITTEN = "The on-call engineer restarted the primary, because the runbook listed it first."
-
-
-@pytest.fixture(autouse=True)
-def language_rules(reference_data):
-    """Browser tests run on a flushed database: put the shipped rules back the way the migrations do."""
-    from django.apps import apps
-    from django.db import connection
-
-    importlib.import_module("postmortems.migrations.0004_ship_language_rules").ship_rules(
-        apps, connection.schema_editor())
-    for later in ("0005_language_rules_task_lists_and_negations", "0006_language_rules_never_had_to_do_procedures"):
-        importlib.import_module(f"postmortems.migrations.{later}").forwards(apps, connection.schema_editor())
 
 
 @pytest.fixture

@@ -43,6 +43,8 @@ def test_write_submit_publish_read(page, live_server, login, browser):
     action = page.locator("[data-formset='actions'] [data-formset-row]").last
     action.get_by_label("Title").fill("Add a policy dry-run check to the storage pipeline")
     action.get_by_label("Priority").select_option("high")
+    action.get_by_label("Owner").select_option(label="Arthur")
+    action.get_by_label("Due date").fill("2024-04-15")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("Saved.")
 

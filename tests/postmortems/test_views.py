@@ -458,3 +458,39 @@ def test_login_with_password(client, reader):
     assert client.login(username="rita", password=PASSWORD)
     assert User.objects.filter(username="rita").exists()
     assert Section.objects.count() == 0
+
+
+# ---- the coach at review --------------------------------------------------------------------
+
+
+def test_open_language_findings_hold_publishing_until_fixed_or_dismissed(client, author, facilitator, draft):
+    from postmortems.coach import finding_dismiss
+    from postmortems.models import LanguageFinding
+
+    draft.sections.filter(required=True).update(body="The deploy went out at 14:00.")
+    story = draft.sections.get(heading="What happened")
+    client.force_login(author)
+    data = editor_data(draft)
+    index = list(draft.sections.values_list("pk", flat=True)).index(story.pk)
+    data[f"sections-{index}-body"] = "The engineer carelessly restarted the primary."
+    assert client.post(f"/postmortems/{draft.slug}/edit/", data).status_code == 302
+    finding = LanguageFinding.objects.get(postmortem=draft)
+    assert finding.text.lower() == "carelessly"
+
+    response = client.post(f"/postmortems/{draft.slug}/submit/", follow=True)
+    assert "The language coach has 1 open finding" in response.content.decode()
+    client.force_login(facilitator)
+    page = client.get(f"/postmortems/{draft.slug}/").content.decode()
+    assert "Language coach" in page and "<mark>carelessly</mark>" in page
+    response = client.post(f"/postmortems/{draft.slug}/publish/", follow=True)
+    assert "1 language finding is still open" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == Status.IN_REVIEW
+
+    finding_dismiss(postmortem=draft, user=author, rule_slug=finding.rule_slug, location=finding.location,
+                    text=finding.text, reason="Quoted from the vendor's incident report.")
+    page = client.get(f"/postmortems/{draft.slug}/").content.decode()
+    assert "Quoted from the vendor&#x27;s incident report." in page
+    client.post(f"/postmortems/{draft.slug}/publish/")
+    draft.refresh_from_db()
+    assert draft.status == Status.PUBLISHED
