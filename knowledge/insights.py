@@ -484,20 +484,41 @@ def open_action_items_by_team(scoped: QuerySet, today: date) -> tuple[list[dict]
     An item counts under every team of its post-mortem; 'No team' collects the rest. Totals count
     each item once. Open now means whatever the item's age, so the period does not apply.
     """
-    still_open = [ActionStatus.OPEN, ActionStatus.IN_PROGRESS]
-    # From the post-mortems' side, so visibility filters the rows it joins instead of a second scan.
-    # The filter before annotate() makes the counts count only the open items; a post-mortem names
-    # each team once, so (item, team) rows are unique and need no DISTINCT.
-    rows = (
-        scoped.filter(action_items__status__in=still_open)
-        .values("teams__name", "teams__slug")
-        .annotate(open=Count("action_items"), overdue=Count("action_items", filter=Q(action_items__due_date__lt=today)))
-        .order_by("-open", "teams__name")
+    # Written in SQL to join items straight to the post-mortems' teams: the ORM would join the
+    # post-mortem table in between (a scan of every post-mortem, for nothing). A post-mortem names
+    # each team once, so an item appears once per team; the totals count each item once.
+    where = "a.status IN (%s, %s)"
+    where_params = [ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value]
+    if scoped.query.has_filters():
+        scoped_sql, scoped_params = scoped.values("pk").query.sql_with_params()
+        where += f" AND a.postmortem_id IN ({scoped_sql})"
+        where_params += list(scoped_params)
+    items, link, team = ActionItem._meta.db_table, PostMortem.teams.through._meta.db_table, Team._meta.db_table
+    counts = "COUNT(DISTINCT a.id), COUNT(DISTINCT a.id) FILTER (WHERE a.due_date < %s)"
+    by_team = (
+        f"FROM {items} a LEFT JOIN {link} pt ON pt.postmortem_id = a.postmortem_id "
+        f"LEFT JOIN {team} t ON t.id = pt.team_id WHERE {where}"
     )
-    teams = [{"name": r["teams__name"], "slug": r["teams__slug"], "open": r["open"], "overdue": r["overdue"]}
-             for r in rows]
-    items = belonging_to(ActionItem.objects.order_by(), scoped).still_open()
-    totals = items.aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
+    if connection.vendor == "postgresql":  # teams and the whole in one pass
+        sql = (f"SELECT t.name, t.slug, GROUPING(t.slug), {counts} {by_team} "
+               "GROUP BY GROUPING SETS ((t.name, t.slug), ())")
+        params = [today, *where_params]
+    else:
+        sql = (
+            f"SELECT t.name, t.slug, 0, {counts} {by_team} GROUP BY t.name, t.slug "
+            f"UNION ALL SELECT NULL, NULL, 1, {counts} FROM {items} a WHERE {where}"
+        )
+        params = [today, *where_params, today, *where_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    teams, totals = [], {"open": 0, "overdue": 0}
+    for name, slug, is_total, n_open, n_overdue in rows:
+        if is_total:
+            totals = {"open": n_open, "overdue": n_overdue}
+        else:
+            teams.append({"name": name, "slug": slug, "open": n_open, "overdue": n_overdue})
+    teams.sort(key=lambda t: (-t["open"], t["name"] is None, t["name"] or ""))
     return teams, totals
 
 

@@ -207,13 +207,18 @@ class InsightsReport:
 
     # Links
     def drill(self, **facets) -> str:
-        query = dict(self.params)
-        for key, value in facets.items():
-            if isinstance(value, date):
-                value = _month_param(value)
-            if value:
-                query[key] = value
-        return "/insights/postmortems/?" + urlencode(query)
+        """The link to the post-mortems behind a figure: the page's filters, overridden by `facets`."""
+        facets = {k: _month_param(v) if isinstance(v, date) else v for k, v in facets.items() if v}
+        base = self._drill_base(frozenset(facets))
+        extra = urlencode(facets)
+        return "/insights/postmortems/?" + (f"{base}&{extra}" if base and extra else base or extra)
+
+    def _drill_base(self, overridden: frozenset) -> str:
+        # Hundreds of links share the page's filters: encode them once per set of overridden keys.
+        cache = self.__dict__.setdefault("_drill_bases", {})
+        if overridden not in cache:
+            cache[overridden] = urlencode({k: v for k, v in self.params.items() if k not in overridden})
+        return cache[overridden]
 
     def library(self, **filters) -> str:
         query = {k: v for k, v in (("team", self._team_slug()), ("severity", self.scope.severity)) if v} | filters
