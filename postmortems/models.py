@@ -182,6 +182,7 @@ class PostMortem(models.Model):
     objects = PostMortemQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "post-mortem"
         ordering = ["-started_at", "-created_at"]
         permissions = [
             ("publish_postmortem", "Can review, publish and send back post-mortems"),
