@@ -16,6 +16,7 @@ from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from taggit.models import Tag
 from taggit.utils import parse_tags
@@ -358,7 +359,7 @@ class PostMortemAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_label(self, obj):
-        restricted = format_html('<br><span class="hs-restricted">Restricted</span>') if obj.restricted else ""
+        restricted = mark_safe('<br><span class="hs-restricted">Restricted</span>') if obj.restricted else ""
         return format_html(
             '<span class="hs-status hs-status--{}">{}</span>{}', obj.status, obj.get_status_display(), restricted
         )
@@ -619,7 +620,7 @@ class ActionItemAdmin(HelpTexts, admin.ModelAdmin):
 
     @admin.display(description="Overdue", empty_value="")
     def overdue(self, obj):
-        return format_html('<span class="hs-restricted">Overdue</span>') if obj.is_overdue() else None
+        return mark_safe('<span class="hs-restricted">Overdue</span>') if obj.is_overdue() else None
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"title": "Action items", **(extra_context or {})})
