@@ -70,3 +70,21 @@ def test_leaving_with_unsaved_changes_asks_first(page, live_server, login, draft
     assert dialogs == ["beforeunload"]
     assert page.url.endswith("/edit/")
     expect(page.get_by_label("Summary", exact=True)).to_have_value("Words not yet saved.")
+
+
+def test_tag_suggestions_complete_the_last_tag(page, live_server, login, draft):
+    from postmortems.models import PostMortem, Status
+
+    other = PostMortem.objects.create(title="Older incident", slug="older", status=Status.PUBLISHED)
+    other.tags.add("kafka", "kubernetes")
+    login(page, "arthur")
+    page.goto(f"{live_server.url}/postmortems/{draft.slug}/edit/")
+    tags = page.get_by_label("Tags")
+    tags.fill("postgres, kaf")
+    suggestion = page.get_by_role("option", name="kafka")
+    expect(suggestion).to_be_visible()
+    suggestion.click()
+    expect(tags).to_have_value("postgres, kafka, ")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("Saved.")
+    assert sorted(draft.tags.names()) == ["kafka", "postgres"]
