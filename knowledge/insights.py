@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from django.db import connection
 from django.db.models import (
     Case,
+    CharField,
     Count,
     F,
     FloatField,
@@ -30,6 +31,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
@@ -126,6 +128,36 @@ def within(field_name: str, start: datetime | None, end: datetime | None) -> Q:
     if end is not None:
         q &= Q(**{f"{field_name}__lt": end})
     return q
+
+
+def month_of(expression, tz: tzinfo, months: list[date] | None = None):
+    """The local month a datetime expression falls in, for GROUP BY.
+
+    TruncMonth in the reader's time zone. On SQLite, TruncMonth calls back into Python for every
+    row; given the page's months it becomes a tree of comparisons with each month's first instant
+    (computed here with zoneinfo, so daylight saving is exact), which SQLite evaluates itself.
+    Rows outside those months still go through TruncMonth. Both give 'YYYY-MM-01 00:00:00' text.
+    """
+    truncated = TruncMonth(expression, tzinfo=tz)
+    if connection.vendor != "sqlite" or not months:
+        return truncated
+    if isinstance(expression, str):
+        expression = F(expression)
+    starts = [local_midnight(m, tz) for m in months] + [local_midnight(add_months(months[-1], 1), tz)]
+
+    def tree(lo: int, hi: int):
+        if hi - lo == 1:
+            return Value(f"{months[lo]:%Y-%m}-01 00:00:00")
+        mid = (lo + hi) // 2
+        return Case(When(LessThan(expression, Value(starts[mid])), then=tree(lo, mid)),
+                    default=tree(mid, hi), output_field=CharField())
+
+    return Case(
+        When(LessThan(expression, Value(starts[0])), then=truncated),
+        When(GreaterThanOrEqual(expression, Value(starts[-1])), then=truncated),
+        default=tree(0, len(months)),
+        output_field=CharField(),
+    )
 
 
 def scoped_postmortems(scope: Scope) -> QuerySet:
@@ -309,7 +341,7 @@ def _spreads_window(qs, *, month, values):
         selects.append(f"SELECT '*', '{name}', v_{name} FROM src WHERE v_{name} IS NOT NULL")
     wanted = ", ".join(f"CAST((n - 1) * {f!r} AS INTEGER) + {k}" for f in FRACTIONS for k in (1, 2))
     sql = (
-        f"WITH src AS ({inner_sql}), vals AS ({' UNION ALL '.join(selects)}), "
+        f"WITH src AS MATERIALIZED ({inner_sql}), vals AS ({' UNION ALL '.join(selects)}), "
         "ranked AS (SELECT grp, metric, v, ROW_NUMBER() OVER (PARTITION BY grp, metric ORDER BY v) AS rn, "
         "COUNT(*) OVER (PARTITION BY grp, metric) AS n FROM vals) "
         f"SELECT grp, metric, n, rn, v FROM ranked WHERE rn IN ({wanted})"
@@ -338,7 +370,7 @@ def _spreads_window(qs, *, month, values):
 COUNT_KEYS = (*Severity.values, *Status.values, "total")
 
 
-def postmortem_figures(pms: QuerySet, tz: tzinfo) -> tuple[dict, dict]:
+def postmortem_figures(pms: QuerySet, tz: tzinfo, months: list[date] | None = None) -> tuple[dict, dict]:
     """Return ({month: counts and spreads}, {measure: Spread}) for the post-mortems `pms`.
 
     Per month: 'sev1' … 'sev4', 'draft', 'in_review', 'published', 'total' (how many post-mortems)
@@ -348,7 +380,7 @@ def postmortem_figures(pms: QuerySet, tz: tzinfo) -> tuple[dict, dict]:
     counts = {s: Q(severity=s) for s in Severity.values} | {s: Q(status=s) for s in Status.values}
     counts["total"] = None
     values = {name: duration_seconds("started_at", end) for name, end in MEASURES.items()}
-    return spreads(pms, month=TruncMonth(incident_time(), tzinfo=tz), values=values, counts=counts)
+    return spreads(pms, month=month_of(incident_time(), tz, months), values=values, counts=counts)
 
 
 def postmortems_per_month(pms: QuerySet, tz: tzinfo) -> dict[date, dict[str, int]]:
@@ -368,11 +400,11 @@ def durations_per_month(pms: QuerySet, tz: tzinfo) -> tuple[dict, dict]:
     return spread_months, overall
 
 
-def factors_per_month(pms: QuerySet, tz: tzinfo) -> dict[date, dict[int, int]]:
+def factors_per_month(pms: QuerySet, tz: tzinfo, months: list[date] | None = None) -> dict[date, dict[int, int]]:
     """Return {month: {category id: number of post-mortems with a factor in it}}."""
     rows = (
         pms.filter(factors__isnull=False)
-        .annotate(month=TruncMonth(incident_time(), tzinfo=tz))
+        .annotate(month=month_of(incident_time(), tz, months))
         .values("month", "factors__category_id")
         .annotate(n=Count("pk", distinct=True))
         .order_by()
@@ -405,7 +437,7 @@ def top_teams(pms: QuerySet, limit: int = TOP_LIMIT) -> list[dict]:
     return [{"name": r["teams__name"], "slug": r["teams__slug"], "n": r["n"]} for r in rows]
 
 
-def action_items_per_month(scoped: QuerySet, scope: Scope) -> tuple[dict, dict]:
+def action_items_per_month(scoped: QuerySet, scope: Scope, months: list[date] | None = None) -> tuple[dict, dict]:
     """Return ({month: {'created', 'done', 'wont_do', 'days': Spread}}, totals) for the period.
 
     Items are counted by their own dates: created in the month, or closed (done / won't do) in it.
@@ -426,10 +458,10 @@ def action_items_per_month(scoped: QuerySet, scope: Scope) -> tuple[dict, dict]:
             items, scope, created_in=created_in, closed_in=closed_in, days=days, closed_counts=closed_counts
         )
     else:
-        rows = (items.filter(created_in).annotate(month=TruncMonth("created_at", tzinfo=scope.tz))
+        rows = (items.filter(created_in).annotate(month=month_of("created_at", scope.tz, months))
                 .values("month").annotate(n=Count("pk")))
         created = {_month_key(row["month"]): row["n"] for row in rows}
-        closed, overall = spreads(items.filter(closed_in), month=TruncMonth("completed_at", tzinfo=scope.tz),
+        closed, overall = spreads(items.filter(closed_in), month=month_of("completed_at", scope.tz, months),
                                   values={"days": days}, counts=closed_counts)
     result: dict = {}
     for month in set(created) | set(closed):
@@ -522,12 +554,12 @@ def open_action_items_by_team(scoped: QuerySet, today: date) -> tuple[list[dict]
     return teams, totals
 
 
-def findings_per_month(scoped: QuerySet, scope: Scope) -> dict[date, dict[str, int]]:
+def findings_per_month(scoped: QuerySet, scope: Scope, months: list[date] | None = None) -> dict[date, dict[str, int]]:
     """Return {month: {language category: findings recorded that month}} for the period."""
     rows = (
         belonging_to(LanguageFinding.objects.order_by(), scoped)
         .filter(within("created_at", scope.start_dt, scope.end_dt))
-        .annotate(month=TruncMonth("created_at", tzinfo=scope.tz))
+        .annotate(month=month_of("created_at", scope.tz, months))
         .values("month", "category")
         .annotate(n=Count("pk"))
         .order_by()

@@ -263,7 +263,7 @@ class InsightsReport:
 
     @cached_property
     def figures(self):
-        return insights.postmortem_figures(self.in_period, self.scope.tz)
+        return insights.postmortem_figures(self.in_period, self.scope.tz, self.months)
 
     @property
     def per_month(self):
@@ -275,7 +275,7 @@ class InsightsReport:
 
     @cached_property
     def factors(self):
-        return insights.factors_per_month(self.in_period, self.scope.tz)
+        return insights.factors_per_month(self.in_period, self.scope.tz, self.months)
 
     @cached_property
     def categories(self):
@@ -291,7 +291,7 @@ class InsightsReport:
 
     @cached_property
     def actions(self):
-        return insights.action_items_per_month(self.scoped, self.scope)
+        return insights.action_items_per_month(self.scoped, self.scope, self.months)
 
     @cached_property
     def open_actions(self):
@@ -299,7 +299,7 @@ class InsightsReport:
 
     @cached_property
     def findings(self):
-        return insights.findings_per_month(self.scoped, self.scope)
+        return insights.findings_per_month(self.scoped, self.scope, self.months)
 
     # Charts
     def chart(self, slug: str) -> Chart:

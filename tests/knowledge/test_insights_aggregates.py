@@ -152,6 +152,20 @@ def test_incident_early_on_the_first_of_march_utc_is_february_in_los_angeles(arc
     assert months[date(2024, 3, 1)]["total"] == 1
 
 
+@pytest.mark.parametrize("tz", ["UTC", "Pacific/Auckland", "America/Los_Angeles"])
+def test_months_bucketed_against_the_pages_months_equal_truncmonth(archive, facilitator, tz):
+    # SQLite buckets by comparing with each month's first instant; rows outside the given months
+    # (December and March here) fall back to TruncMonth. Both must agree at every boundary.
+    scope = scope_for(facilitator, tz)
+    scoped = insights.scoped_postmortems(scope)
+    pms = insights.in_period(scoped, scope)
+    months = [date(2024, 1, 1), date(2024, 2, 1)]
+    assert insights.postmortem_figures(pms, scope.tz, months) == insights.postmortem_figures(pms, scope.tz)
+    assert insights.factors_per_month(pms, scope.tz, months) == insights.factors_per_month(pms, scope.tz)
+    assert insights.action_items_per_month(scoped, scope, months) == insights.action_items_per_month(scoped, scope)
+    assert insights.findings_per_month(scoped, scope, months) == insights.findings_per_month(scoped, scope)
+
+
 def test_period_bounds_follow_the_readers_time_zone(archive, facilitator):
     february = scope_for(facilitator, "Pacific/Auckland", start=date(2024, 2, 1), end=date(2024, 2, 29))
     assert titles(insights.in_period(insights.scoped_postmortems(february), february)) == ["C", "D"]
