@@ -85,7 +85,7 @@ def period_bounds(period: str, *, today: date, start: date | None = None, end: d
     if period == "12m":
         return add_months(first_of_month(today), -11), today
     if period == "custom":
-        return start, end or today
+        return start, min(end or today, today)  # nothing has happened after today
     return None, today
 
 
@@ -116,9 +116,9 @@ class Scope:
         return local_midnight((self.end or self.today) + timedelta(days=1), self.tz)
 
 
-def incident_time(prefix: str = "") -> Coalesce:
+def incident_time() -> Coalesce:
     """When a post-mortem happened: its incident start, or when it was written if it has no times."""
-    return Coalesce(f"{prefix}started_at", f"{prefix}created_at")
+    return Coalesce("started_at", "created_at")
 
 
 def within(field_name: str, start: datetime | None, end: datetime | None) -> Q:
@@ -630,7 +630,7 @@ def postmortems_behind(scope: Scope, facets: Facets) -> QuerySet:
         start, end = clip(scope, facets.month)
         qs = in_period(scoped, scope, start=start, end=end)
         if facets.status:
-            qs = qs.filter(status__in=facets.status.split(","))
+            qs = qs.filter(status=facets.status)
         if facets.category is not None:
             qs = qs.filter(pk__in=ContributingFactor.objects.filter(category=facets.category).values("postmortem_id"))
         if facets.measure:
@@ -644,7 +644,7 @@ def describe_facets(scope: Scope, facets: Facets) -> str:
     if scope.severity:
         parts.append(Severity(scope.severity).label)
     if facets.status:
-        parts.append(" or ".join(Status(s).label.lower() for s in facets.status.split(",")))
+        parts.append(Status(facets.status).label.lower())
     if scope.team is not None:
         parts.append(scope.team.name)
     parts.append("post-mortems")

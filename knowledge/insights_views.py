@@ -27,7 +27,8 @@ from postmortems.models import FactorCategory, LanguageRule, Severity, Status, T
 
 PAGE_SIZE = 50
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-CATEGORY_KEYS = 8  # colours cycle through series--cat1 … cat8
+CATEGORY_KEYS = 10  # colours cycle through series--cat1 … cat10
+EARLIEST = date(1970, 1, 1)
 FINDING_KEYS = {value: f"cat{i + 1}" for i, value in enumerate(LanguageRule.Category.values)}
 STATUS_KEYS = {Status.DRAFT: "draft", Status.IN_REVIEW: "in-review", Status.PUBLISHED: "published"}
 
@@ -78,15 +79,17 @@ class InsightsFilterForm(forms.Form):
             return data
         if data["period"] == "custom" and not (start or end):
             self.add_error("from", "Give a start date, an end date or both for a custom period.")
+        if start and start < EARLIEST:
+            self.add_error("from", f"Choose a start date from {EARLIEST:%-d %B %Y} on.")
         if start and end and start > end:
             self.add_error("to", "The end date comes before the start date.")
         return data
 
-    def scope(self, user, *, tz, today) -> Scope:
+    def scope(self, *, tz, today) -> Scope:
         data = self.cleaned_data
         start, end = insights.period_bounds(data["period"], today=today, start=data.get("from"), end=data.get("to"))
         return Scope(
-            user=user, tz=tz, today=today, start=start, end=end,
+            user=self.user, tz=tz, today=today, start=start, end=end,
             team=data.get("team"), tag=data.get("tag"), severity=data.get("severity") or "",
         )
 
@@ -142,7 +145,7 @@ def _bound_filters(request) -> InsightsFilterForm:
 
 def _scope_for(request, form) -> Scope:
     tz = timezone.get_current_timezone()
-    return form.scope(request.user, tz=tz, today=timezone.localdate())
+    return form.scope(tz=tz, today=timezone.localdate())
 
 
 # --- Tables behind the charts -----------------------------------------------------------------

@@ -118,6 +118,7 @@ def test_named_periods_end_today_and_twelve_months_are_whole_calendar_months():
     assert insights.period_bounds("12m", today=TODAY) == (date(2023, 4, 1), TODAY)
     assert insights.period_bounds("all", today=TODAY) == (None, TODAY)
     assert insights.period_bounds("custom", today=TODAY, start=date(2024, 1, 1)) == (date(2024, 1, 1), TODAY)
+    assert insights.period_bounds("custom", today=TODAY, end=date(2030, 1, 1)) == (None, TODAY)
 
 
 def test_months_between_spans_year_ends():

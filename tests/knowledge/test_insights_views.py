@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from knowledge.insights_views import InsightsReport
 from postmortems.models import ActionItem, ContributingFactor, FactorCategory, LanguageFinding, Profile, Team
@@ -286,6 +287,7 @@ def test_filters_are_kept_in_the_form_and_in_every_link(client, archive, facilit
         ("team=nobody", "Select a valid choice"),
         ("severity=sev9", "Select a valid choice"),
         ("period=forever", "Select a valid choice"),
+        ("period=custom&from=1066-10-14", "Choose a start date from 1 January 1970 on"),
     ],
 )
 def test_bad_filters_are_shown_and_the_input_kept(client, archive, reader, query, message):
@@ -303,6 +305,11 @@ def test_tags_can_be_typed_by_name_and_are_suggested(client, archive, facilitato
     assert response.status_code == 200
     assert response.context["report"].scope.tag.slug == "network"
     assert '<option value="secret-thing">secret-thing</option>' in response.content.decode()
+
+
+def test_a_custom_period_ends_today_at_the_latest(client, facilitator):
+    rows = csv_rows(signed_in(client, facilitator).get("/insights/severity.csv?period=custom&to=9999-12-31"))
+    assert rows[-2][0] == f"{timezone.localdate():%b %Y}"  # the last month shown is this one
 
 
 def test_dates_alone_mean_a_custom_period(client, archive, facilitator):
