@@ -1,5 +1,6 @@
 import importlib
 import os
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -29,6 +30,20 @@ def reference_data(transactional_db):
     for module_name, function_name in REFERENCE_DATA:
         module = importlib.import_module(module_name)
         getattr(module, function_name)(apps, connection.schema_editor())
+
+
+@pytest.fixture
+def draft():
+    """A Lightweight draft started on 1 March 2024, 14:00 UTC, by the author "arthur"."""
+    from postmortems import services
+    from postmortems.models import Template
+    from tests.conftest import make_user
+
+    author = make_user("arthur", "Authors", first_name="Arthur")
+    return services.postmortem_create(
+        user=author, template=Template.objects.get(slug="lightweight"), title="Checkout latency",
+        severity="sev2", started_at=datetime(2024, 3, 1, 14, 0, tzinfo=UTC),
+    )
 
 
 @pytest.fixture

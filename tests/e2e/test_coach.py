@@ -1,7 +1,5 @@
 """The language coach in the editor: hints as the author types, the panel, dismissing with a reason."""
 
-from datetime import UTC, datetime
-
 import pytest
 from playwright.sync_api import expect
 
@@ -9,19 +7,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 BLAMING = "The on-call engineer carelessly restarted the primary."
 REWRITTEN = "The on-call engineer restarted the primary, because the runbook listed it first."
-
-
-@pytest.fixture
-def draft():
-    from postmortems import services
-    from postmortems.models import Template
-    from tests.conftest import make_user
-
-    author = make_user("arthur", "Authors", first_name="Arthur")
-    return services.postmortem_create(
-        user=author, template=Template.objects.get(slug="lightweight"), title="Primary restart",
-        severity="sev2", started_at=datetime(2024, 3, 1, 14, 0, tzinfo=UTC),
-    )
 
 
 def test_typing_a_blaming_sentence_shows_a_hint_that_goes_when_rewritten(page, live_server, login, draft):

@@ -1,7 +1,5 @@
 """The editor's progressive extras: timeline paste, removing rows, the unsaved-changes prompt."""
 
-from datetime import UTC, datetime
-
 import pytest
 from playwright.sync_api import expect
 
@@ -11,19 +9,6 @@ PASTE = """2024-03-01 14:05 UTC Pager fired for checkout latency
 14:12 escalated to the database on-call
 14:31 rolled back the connection-pool change
 this line has no time at all"""
-
-
-@pytest.fixture
-def draft():
-    from postmortems import services
-    from postmortems.models import Template
-    from tests.conftest import make_user
-
-    author = make_user("arthur", "Authors", first_name="Arthur")
-    return services.postmortem_create(
-        user=author, template=Template.objects.get(slug="lightweight"), title="Checkout latency",
-        severity="sev2", started_at=datetime(2024, 3, 1, 14, 0, tzinfo=UTC),
-    )
 
 
 def test_paste_preview_then_add_events(page, live_server, login, draft):
