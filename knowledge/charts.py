@@ -291,7 +291,7 @@ def horizontal_bars(
     parts = _open(chart_id, title, desc, width, height, "chart-svg--hbars")
     for i, bar in enumerate(bars):
         y = 8 + i * row
-        label = bar.label if len(bar.label) <= 20 else bar.label[:19] + "…"
+        label = bar.label if len(bar.label) <= 18 else bar.label[:17] + "…"
         parts.append(
             f'<text class="chart-label chart-label--strong" x="{x0 - 8}" y="{y + 17}" text-anchor="end">'
             f"{escape(label)}</text>"

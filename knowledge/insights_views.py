@@ -367,10 +367,11 @@ class InsightsReport:
             self.axis(self.factors), spec, self.factors,
             link=lambda m, key: self.drill(month=m, category=by_slug.get(key, "")),
         )
-        # A post-mortem with factors in two categories counts once in each; the row total counts mentions.
-        chart.columns[-1] = chart.csv_columns[-1] = "Category mentions"
+        # A post-mortem with factors in two categories counts once in each, so a row's sum is no count
+        # of post-mortems: leave the total column out.
+        del chart.columns[-1]
         for row in chart.rows + [chart.total]:
-            row[-1].href = None
+            del row[-1]
         return chart
 
     def chart_durations(self) -> Chart:
@@ -387,9 +388,11 @@ class InsightsReport:
             out = []
             for name in insights.MEASURES:
                 spread = figures.get(name, insights.Spread())
-                out.append(_count(spread.n, self.drill(month=month, measure=name)))
+                behind = self.drill(month=month, measure=name) if spread.n else None
+                out.append(_count(spread.n, behind))
                 for value in (spread.median, spread.p90):
-                    out.append(Cell(_minutes(value), charts.format_duration(value) if value is not None else "—"))
+                    text = charts.format_duration(value) if value is not None else "—"
+                    out.append(Cell(_minutes(value), text, behind))
             return out
 
         rows = [[_text(labels[i])] + cells(by_month.get(m, {}), m) for i, m in enumerate(months)]
@@ -433,7 +436,7 @@ class InsightsReport:
             rows.append([
                 _text("Factor category"), _text(category.name, self.search(category=category.slug)),
                 _count(n, self.drill(category=category.slug)),
-                Cell(months_seen[category.pk], str(months_seen[category.pk])),
+                Cell(months_seen[category.pk], str(months_seen[category.pk]), self.drill(category=category.slug)),
             ])
             category_bars.append(charts.Bar(category.name, n, self.drill(category=category.slug), "cat1"))
         for tag in [t for t in self.tags if t["n"] >= 2][: insights.TOP_LIMIT]:
@@ -468,15 +471,16 @@ class InsightsReport:
             for key, label, css in spec
         ]
 
-        def days(spread):
-            text = "—" if spread.median is None else f"{spread.median:.1f}"
-            return Cell(None if spread.median is None else round(spread.median, 1), text)
+        def days(spread, month=None):
+            if spread.median is None:
+                return Cell(None, "—")
+            return Cell(round(spread.median, 1), f"{spread.median:.1f}", self.drill(month=month, action="done"))
 
         rows = []
         for i, m in enumerate(months):
             figures = by_month.get(m, {})
             rows.append([_text(labels[i])] + [_count(figures.get(key, 0), self.drill(month=m, action=key))
-                                              for key, *_ in spec] + [days(figures.get("days", insights.Spread()))])
+                                              for key, *_ in spec] + [days(figures.get("days", insights.Spread()), m)])
         total = [_text("All months")] + [_count(totals[key], self.drill(action=key)) for key, *_ in spec]
         total.append(days(totals["days"]))
         columns = ["Month", "Created", "Completed", "Won't do", "Median days to complete"]

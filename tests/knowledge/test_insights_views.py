@@ -237,6 +237,15 @@ def test_each_count_of_post_mortems_links_to_exactly_those_post_mortems(client, 
     assert followed
 
 
+def test_every_figure_in_every_table_links_somewhere(client, archive, facilitator):
+    tables = tables_of(signed_in(client, facilitator).get(f"/insights/?{PERIOD}"))
+    for slug, table in tables.items():
+        for row in table[1:]:
+            for text, href in row[1:]:
+                if any(ch.isdigit() for ch in text) and text != "0":
+                    assert href, (slug, row[0][0], text)
+
+
 def test_bars_of_tags_and_teams_open_the_filtered_library(client, archive, facilitator):
     client = signed_in(client, facilitator)
     tables = tables_of(client.get(f"/insights/?{PERIOD}&severity=sev2"))
