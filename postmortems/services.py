@@ -6,11 +6,13 @@ and the language coach's findings in the same transaction.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from postmortems.models import (
@@ -18,6 +20,7 @@ from postmortems.models import (
     PostMortem,
     Revision,
     Section,
+    Severity,
     Status,
     Template,
 )
@@ -94,14 +97,44 @@ def snapshot(postmortem: PostMortem) -> dict:
     }
 
 
+FIELD_LABELS = {
+    "title": "Title",
+    "summary": "Short summary",
+    "severity": "Severity",
+    "status": "Status",
+    "restricted": "Visibility",
+    "started_at": "Incident started",
+    "detected_at": "Detected",
+    "mitigated_at": "Mitigated",
+    "resolved_at": "Resolved",
+    "teams": "Teams",
+    "tags": "Tags",
+    "authors": "Authors",
+}
+
+
+def _display(key: str, value) -> str:
+    """Return a snapshot value as a reader would write it."""
+    if value is None or value == "":
+        return ""
+    if key == "severity":
+        return Severity(value).label if value in Severity.values else str(value)
+    if key == "status":
+        return Status(value).label if value in Status.values else str(value)
+    if key == "restricted":
+        return "Restricted to authors and facilitators" if value else "Open to every reader"
+    if key.endswith("_at"):
+        moment = datetime.fromisoformat(value)
+        return date_format(timezone.localtime(moment), "j M Y, H:i T")
+    return _text(value)
+
+
 def snapshot_changes(before: dict, after: dict) -> list[SnapshotChange]:
-    """Return the parts that differ between two snapshots, labelled for people."""
+    """Return the parts that differ between two snapshots, labelled and formatted for people."""
     changes = []
-    for key in ("title", "summary", "severity", "status", "restricted", "started_at", "detected_at",
-                "mitigated_at", "resolved_at", "teams", "tags", "authors"):
+    for key, label in FIELD_LABELS.items():
         if before.get(key) != after.get(key):
-            changes.append(SnapshotChange(key.replace("_", " ").capitalize(), _text(before.get(key)),
-                                          _text(after.get(key))))
+            changes.append(SnapshotChange(label, _display(key, before.get(key)), _display(key, after.get(key))))
     old_sections = {s["heading"]: s["body"] for s in before.get("sections", [])}
     for section in after.get("sections", []):
         old = old_sections.pop(section["heading"], "")
@@ -124,7 +157,10 @@ def _text(value) -> str:
 
 
 def _rows(rows: list[dict]) -> str:
-    return "\n".join(" · ".join(str(v) for v in row.values() if v not in (None, "")) for row in rows)
+    def cell(key, value):
+        return _display("when_at", value) if key == "when" else str(value)
+
+    return "\n".join(" · ".join(cell(k, v) for k, v in row.items() if v not in (None, "")) for row in rows)
 
 
 def _refresh_derived(postmortem: PostMortem) -> None:

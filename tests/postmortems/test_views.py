@@ -494,3 +494,13 @@ def test_open_language_findings_hold_publishing_until_fixed_or_dismissed(client,
     client.post(f"/postmortems/{draft.slug}/publish/")
     draft.refresh_from_db()
     assert draft.status == Status.PUBLISHED
+
+
+def test_history_speaks_in_readers_words(client, author, draft):
+    client.force_login(author)
+    client.post(f"/postmortems/{draft.slug}/edit/", editor_data(draft, severity="sev1", restricted="on",
+                                                                detected_at="2024-03-01T14:05"))
+    content = client.get(f"/postmortems/{draft.slug}/history/?version=2").content.decode()
+    assert "<h3>Severity</h3>" in content and "<del>SEV2</del><ins>SEV1</ins>" in content
+    assert "<h3>Visibility</h3>" in content and "<ins>Restricted</ins>" in content
+    assert "<h3>Detected</h3>" in content and "1 Mar 2024, 14:05 UTC" in content
