@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 
+from knowledge import search
+from postmortems import coach
 from postmortems.models import (
     ActionItem,
     PostMortem,
@@ -165,16 +167,8 @@ def _rows(rows: list[dict]) -> str:
 
 def _refresh_derived(postmortem: PostMortem) -> None:
     """Bring the search index and the coach's findings up to date with `postmortem`."""
-    from knowledge import search
-
     search.index_postmortem(postmortem)
-    try:
-        from postmortems import coach
-    except ImportError:
-        return
-    refresh = getattr(coach, "refresh_findings", None)
-    if refresh:
-        refresh(postmortem)
+    coach.refresh_findings(postmortem)
 
 
 def _claim_version(postmortem: PostMortem, base_version: int | None) -> None:
@@ -185,7 +179,10 @@ def _claim_version(postmortem: PostMortem, base_version: int | None) -> None:
     if not rows.update(version=F("version") + 1):
         postmortem.refresh_from_db()
         raise StaleVersion(postmortem, base_version)
-    postmortem.version = PostMortem.objects.values_list("version", flat=True).get(pk=postmortem.pk)
+    if base_version is not None:
+        postmortem.version = base_version + 1
+    else:
+        postmortem.version = PostMortem.objects.values_list("version", flat=True).get(pk=postmortem.pk)
 
 
 def _record_revision(*, postmortem: PostMortem, user, action: str, comment: str) -> Revision:
@@ -292,9 +289,7 @@ def postmortem_publish(*, postmortem: PostMortem, user) -> Revision:
         raise PermissionDenied("Only facilitators publish post-mortems.")
     if postmortem.status == Status.PUBLISHED:
         raise ValidationError("This post-mortem is already published.")
-    from postmortems.coach import open_finding_count
-
-    still_open = open_finding_count(postmortem)
+    still_open = coach.open_finding_count(postmortem)
     if still_open:
         raise ValidationError(
             f"{still_open} language finding{'s are' if still_open != 1 else ' is'} still open: fix each one "

@@ -1,9 +1,10 @@
-"""Load the demo company: users for each role, teams and (when present) demo post-mortems. Idempotent."""
+"""Load the demo company: users for each role, teams and demo post-mortems. Idempotent."""
 
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from postmortems.demo import load_demo_postmortems
 from postmortems.models import Team
 
 DEMO_PASSWORD = "hindsight-demo"
@@ -45,13 +46,8 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=group))
         for name, slug in DEMO_TEAMS:
             Team.objects.get_or_create(slug=slug, defaults={"name": name})
-        try:
-            from postmortems.demo import load_demo_postmortems
-        except ImportError:
-            load_demo_postmortems = None
-        if load_demo_postmortems:
-            created = load_demo_postmortems()
-            self.stdout.write(f"Demo post-mortems: {created} created.")
+        created = load_demo_postmortems()
+        self.stdout.write(f"Demo post-mortems: {created} created.")
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         for username, first, last, group, _ in DEMO_USERS:
             self.stdout.write(f"  {group[:-1]:<12} {username:<12} ({first} {last})")
