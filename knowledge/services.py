@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from taggit.models import Tag, TaggedItem
 
 from knowledge import search
@@ -312,6 +312,19 @@ def reading_list_items(*, user, reading_list: ReadingList) -> list[ReadingListIt
         .annotate(is_read=Exists(ReadMark.objects.filter(item=OuterRef("pk"), user=user)))
         .order_by("position", "id")
     )
+
+
+@transaction.atomic
+def reading_list_append(*, reading_list: ReadingList, postmortems, note: str = "") -> list[PostMortem]:
+    """Add `postmortems` at the end of the list, in incident order; return those added (not already on it)."""
+    present = set(reading_list.items.values_list("postmortem_id", flat=True))
+    position = (reading_list.items.aggregate(m=Max("position"))["m"] or 0) + 1
+    added = [pm for pm in postmortems.order_by("started_at", "pk") if pm.pk not in present]
+    ReadingListItem.objects.bulk_create(
+        ReadingListItem(reading_list=reading_list, postmortem=pm, position=position + i, note=note)
+        for i, pm in enumerate(added)
+    )
+    return added
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -21,6 +21,7 @@ from django.utils.timesince import timesince
 from taggit.models import Tag
 from taggit.utils import parse_tags
 
+from knowledge.services import reading_list_append
 from postmortems import services
 from postmortems.admin_actions import (
     AddToReadingListForm,
@@ -529,22 +530,12 @@ class PostMortemAdmin(admin.ModelAdmin):
 
     @admin.action(description="Add to a reading list…", permissions=["publish"])
     def add_to_reading_list(self, request, queryset):
-        from knowledge.models import ReadingListItem
-
         form = action_form(AddToReadingListForm, request)
         if form.is_bound and form.is_valid():
-            reading_list, note = form.cleaned_data["reading_list"], form.cleaned_data["note"]
-            present = set(reading_list.items.values_list("postmortem_id", flat=True))
-            position = (reading_list.items.aggregate(m=Max("position"))["m"] or 0) + 1
-            added = []
-            for postmortem in queryset.order_by("started_at", "pk"):
-                if postmortem.pk in present:
-                    continue
-                ReadingListItem.objects.create(
-                    reading_list=reading_list, postmortem=postmortem, position=position, note=note
-                )
-                position += 1
-                added.append(postmortem)
+            reading_list = form.cleaned_data["reading_list"]
+            added = reading_list_append(
+                reading_list=reading_list, postmortems=queryset, note=form.cleaned_data["note"]
+            )
             skipped = len(queryset) - len(added)
             text = f"Added {len(added)} to “{reading_list}”."
             if skipped:
