@@ -19,36 +19,23 @@ for a clean run.
 """
 
 import argparse
-import os
 import random
 import statistics
 import sys
 import time
-import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _django import configure  # noqa: E402 (bench/ is the script's folder)
+
 SEVERITIES = ["sev1", "sev2", "sev2", "sev3", "sev3", "sev3", "sev4"]
 TEAMS = ["Payments", "Platform", "Checkout", "Data", "Identity", "Mobile", "Search", "Messaging",
          "Storage", "Network", "Billing", "Growth"]
 FINDING_CATEGORIES = ["blame", "counterfactual", "minimising", "person_as_cause", "action_quality"]
 YEARS = 6  # incidents spread over the last six years
-
-
-def configure(args) -> None:
-    if args.sqlite:
-        os.environ["DATABASE_URL"] = f"sqlite:///{Path(args.sqlite).resolve()}"
-    os.environ.setdefault("HINDSIGHT_TESTING", "1")  # test-client host and plain static storage
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    warnings.filterwarnings("ignore", message="No directory at")
-    import django
-
-    django.setup()
 
 
 def users():
@@ -200,7 +187,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="requests per page and role (the median is shown)")
     parser.add_argument("--sqlite", help="use this SQLite file instead of DATABASE_URL")
     args = parser.parse_args()
-    configure(args)
+    configure(args.sqlite)
 
     from django.core.management import call_command
     from django.db import connection

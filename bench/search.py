@@ -14,17 +14,17 @@ than the naive query's p95. A database that already holds N benchmark post-morte
 """
 
 import argparse
-import os
 import random
 import statistics
 import sys
 import time
-import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _django import configure  # noqa: E402 (bench/ is the script's folder)
 
 QUERIES = [
     "database", "timeout", "deploy", "certificate", "kafka", "connection pool", "memory leak",
@@ -81,19 +81,6 @@ SENTENCES = [
     "DNS resolution for the {component} failed intermittently from one availability zone.",
 ]
 SECTION_HEADINGS = ["Summary", "Impact", "What happened", "What we learned"]
-
-
-def configure(args) -> None:
-    if args.sqlite:
-        os.environ["DATABASE_URL"] = f"sqlite:///{Path(args.sqlite).resolve()}"
-    os.environ.setdefault("HINDSIGHT_TESTING", "1")  # test-client host and plain static storage
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    warnings.filterwarnings("ignore", message="No directory at")
-    import django
-
-    django.setup()
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -261,7 +248,7 @@ def main() -> None:
     parser.add_argument("--sqlite", help="use this SQLite file instead of DATABASE_URL")
     parser.add_argument("--verbose", action="store_true", help="list the slowest queries")
     args = parser.parse_args()
-    configure(args)
+    configure(args.sqlite)
 
     from django.core.management import call_command
     from django.db import connection
