@@ -150,6 +150,13 @@ def snapshot_changes(before: dict, after: dict) -> list[SnapshotChange]:
     return changes
 
 
+def changes_since(*, postmortem: PostMortem, version: int) -> tuple[list[SnapshotChange], list[Revision]]:
+    """Return what changed in `postmortem` after `version`, and the revisions that changed it."""
+    base = Revision.objects.filter(postmortem=postmortem, version=version).first()
+    newer = list(Revision.objects.filter(postmortem=postmortem, version__gt=version).select_related("user"))
+    return snapshot_changes(base.snapshot if base else {}, snapshot(postmortem)), newer
+
+
 def _text(value) -> str:
     if value is None:
         return ""

@@ -30,7 +30,6 @@ from postmortems.models import (
     ContributingFactor,
     PostMortem,
     Profile,
-    Revision,
     Severity,
     Status,
     Team,
@@ -183,13 +182,11 @@ def postmortem_edit(request, slug):
 def _stale_context(exc, form):
     """Describe what others saved since the editor loaded, and let the next save go over it."""
     current = exc.postmortem
-    base = Revision.objects.filter(postmortem=current, version=exc.base_version).first()
-    newer = Revision.objects.filter(postmortem=current, version__gt=exc.base_version).select_related("user")
-    changes = services.snapshot_changes(base.snapshot if base else {}, services.snapshot(current))
+    changes, revisions = services.changes_since(postmortem=current, version=exc.base_version)
     data = form.data.copy()
     data["version"] = current.version
     form.data = data
-    return {"changes": changes, "revisions": list(newer), "version": current.version}
+    return {"changes": changes, "revisions": revisions, "version": current.version}
 
 
 @require_POST
