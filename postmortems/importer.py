@@ -820,7 +820,7 @@ def _save(doc: Document, *, existing: PostMortem | None, key: str, digest: str, 
         if wanted_slug and not taken:
             postmortem.slug = wanted_slug
         elif existing is None:
-            postmortem.slug = unique_slug(wanted_slug or doc.title)
+            postmortem.slug = unique_slug(wanted_slug or doc.title, random_suffix=False)
             if wanted_slug:
                 report.notes.append(f"slug {wanted_slug!r} is taken; using {postmortem.slug!r}")
     postmortem.source_checksum = digest

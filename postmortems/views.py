@@ -291,7 +291,8 @@ def action_item_list(request):
         "page": page,
         "filters": {"owner": owner, "status": status, "team": team, "overdue": overdue},
         "query": query.urlencode(),
-        "owners": get_user_model().objects.filter(action_items__isnull=False).distinct().order_by("first_name"),
+        "owners": get_user_model().objects.filter(pk__in=ActionItem.objects.visible_to(user).values("owner_id"))
+        .order_by("first_name", "last_name", "username"),
         "teams": Team.objects.all(),
         "statuses": ActionStatus.choices,
         "today": timezone.localdate(),
