@@ -36,6 +36,7 @@ from postmortems.admin_actions import (
     template_duplicate,
 )
 from postmortems.coach import pattern_error, rule_matches
+from postmortems.forms import validate_tag_names
 from postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -238,6 +239,11 @@ class PostMortemAdminForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["base_version"].initial = self.instance.version
 
+    def clean_new_tags(self):
+        names = parse_tags(self.cleaned_data.get("new_tags") or "")
+        validate_tag_names(names)
+        return names
+
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk:
@@ -253,7 +259,7 @@ class PostMortemAdminForm(forms.ModelForm):
                     code="stale",
                 )
         if "tags" in cleaned:
-            cleaned["tags"] = list(cleaned["tags"] or []) + parse_tags(cleaned.get("new_tags") or "")
+            cleaned["tags"] = list(cleaned["tags"] or []) + list(cleaned.get("new_tags") or [])
         return cleaned
 
 

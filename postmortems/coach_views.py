@@ -5,6 +5,7 @@ JSON errors (401, 403, 404, 413...) instead of redirects or HTML error pages whe
 """
 
 import json
+import re
 from datetime import datetime
 
 from django import forms
@@ -31,6 +32,7 @@ MAX_BODY_BYTES = 512 * 1024
 MAX_TEXTS = 200
 MAX_TEXT_CHARS = 50_000
 MAX_LOCATION_CHARS = 80
+SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,220}")
 
 
 class BadRequest(Exception):
@@ -194,6 +196,8 @@ def _postmortem_from(request, slug):
         return None
     if not isinstance(slug, str):
         raise BadRequest(400, "postmortem must be a post-mortem's slug.")
+    if not SLUG_RE.fullmatch(slug):  # what the URL's slug converter lets through; nothing else is one
+        raise BadRequest(404, "No such post-mortem, or you may not see it.")
     try:
         return get_postmortem_for(request, slug)
     except Http404:

@@ -1,3 +1,4 @@
+from django.http import QueryDict
 from django.utils import timezone
 
 
@@ -19,4 +20,25 @@ class UserTimezoneMiddleware:
                 timezone.deactivate()
         else:
             timezone.deactivate()
+        return self.get_response(request)
+
+
+class QueryNullCharacterMiddleware:
+    """Replace NUL characters in query parameters with U+FFFD before any view reads them.
+
+    PostgreSQL cannot store or compare text holding NUL, so `?team=%00` would reach a query and fail
+    with a 500. The replacement character keeps the value distinct, so it matches nothing, as any
+    other unknown value would. Form fields refuse NUL in POST bodies themselves.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            cleaned = QueryDict(mutable=True)
+            for key, values in request.GET.lists():
+                cleaned.setlist(key.replace("\x00", "\ufffd"), [v.replace("\x00", "\ufffd") for v in values])
+            cleaned._mutable = False
+            request.GET = cleaned
         return self.get_response(request)

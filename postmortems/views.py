@@ -34,6 +34,7 @@ from postmortems.models import (
     Status,
     Team,
 )
+from postmortems.params import whole_number
 from postmortems.roles import is_author, is_facilitator
 
 PAGE_SIZE = 25
@@ -273,8 +274,8 @@ def action_item_list(request):
         qs = qs.filter(owner=user)
     elif owner == "none":
         qs = qs.filter(owner__isnull=True)
-    elif owner.isdigit():
-        qs = qs.filter(owner_id=int(owner))
+    elif whole_number(owner) is not None:
+        qs = qs.filter(owner_id=whole_number(owner))
     if status == "open":
         qs = qs.still_open()
     elif status in ActionStatus.values:
