@@ -6,6 +6,7 @@ environment through the small helpers below, which fail loudly on a malformed va
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -127,6 +128,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "markdownx",
     "taggit",
+    "axes",
     "postmortems",
     "knowledge",
 ]
@@ -143,6 +145,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "postmortems.middleware.UserTimezoneMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a sign-in that axes refused into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -177,6 +180,33 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     # Hashing strength is not under test; a fast hasher keeps the suite quick.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTHENTICATION_BACKENDS = [
+    "postmortems.signin.SignInThrottleBackend",  # refuses sign-in while locked out, then the next one decides
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Sign-in throttling (django-axes; see postmortems/signin.py): failures within the cool-off are counted
+# per username and, with a larger limit since many people may share one address, per network address.
+SIGNIN_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5)
+SIGNIN_ADDRESS_FAILURE_LIMIT = env_int("SIGNIN_ADDRESS_FAILURE_LIMIT", 30)
+SIGNIN_COOLOFF_MINUTES = env_int("SIGNIN_COOLOFF_MINUTES", 15)
+# How many proxies in front of Hindsight append the client's address to X-Forwarded-For (nginx:
+# `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`). 0 reads the socket's address.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0 if (DEBUG or TESTING) else 1)
+for _name in ("SIGNIN_FAILURE_LIMIT", "SIGNIN_ADDRESS_FAILURE_LIMIT", "SIGNIN_COOLOFF_MINUTES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES cannot be negative.")
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SIGNIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # SignInHandler relies on this order
+AXES_HANDLER = "postmortems.signin.SignInHandler"
+AXES_LOCKOUT_CALLABLE = "postmortems.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "postmortems.signin.client_address"
+AXES_ENABLE_ADMIN = False  # unlock with `manage.py axes_reset_username NAME` or `axes_reset_ip ADDRESS`
+AXES_VERBOSE = False
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
