@@ -207,6 +207,17 @@ AXES_CLIENT_IP_CALLABLE = "postmortems.signin.client_address"
 AXES_ENABLE_ADMIN = False  # unlock with `manage.py axes_reset_username NAME` or `axes_reset_ip ADDRESS`
 AXES_VERBOSE = False
 
+# Calls a minute per signed-in user to the endpoints the editor calls while people type
+# (postmortems/ratelimit.py); beyond them the endpoint answers 429 with Retry-After.
+RATE_LIMITS = {
+    "preview": env_int("RATE_LIMIT_PREVIEW", 120),
+    "coach": env_int("RATE_LIMIT_COACH", 120),
+    "timeline_paste": env_int("RATE_LIMIT_TIMELINE_PASTE", 30),
+}
+for _name, _limit in RATE_LIMITS.items():
+    if _limit < 1:
+        raise ImproperlyConfigured(f"RATE_LIMIT_{_name.upper()} must be at least 1.")
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"

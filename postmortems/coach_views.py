@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET
 from postmortems import coach
 from postmortems.access import can_edit, get_postmortem_for
 from postmortems.models import LanguageRule, Priority, Team
+from postmortems.ratelimit import rate_limited, seconds
 from postmortems.roles import is_facilitator
 
 MAX_BODY_BYTES = 512 * 1024
@@ -132,9 +133,15 @@ def _signed_out(request, message: str, next_path: str):
     return redirect_to_login(next_path)
 
 
+def _checks_paused(request, limit, wait):
+    return _error(429, f"The coach checks at most {limit} times a minute: it checks again in {seconds(wait)}. "
+                       "Your writing is not affected.")
+
+
 @login_not_required  # answered below: 401 JSON for fetch(), the sign-in page for a browser
 @csrf_exempt  # checked below, after sign-in, so that the answer can be JSON
 @never_cache
+@rate_limited("coach", _checks_paused)
 def check(request):
     """Check texts for blaming language: POST {"texts": [...], "postmortem": slug?} → {"findings": [...]}."""
     if not request.user.is_authenticated:

@@ -7,6 +7,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -35,6 +36,7 @@ from postmortems.models import (
     Team,
 )
 from postmortems.params import whole_number
+from postmortems.ratelimit import rate_limited, seconds
 from postmortems.roles import is_author, is_facilitator
 
 PAGE_SIZE = 25
@@ -330,7 +332,15 @@ def profile(request):
     return render(request, "postmortems/profile.html", {"form": form, "profile": profile})
 
 
+def _preview_paused(request, limit, wait):
+    return HttpResponse(
+        format_html('<p class="preview-paused" role="status">The preview is paused for {}: it updates at most {} '
+                    "times a minute. Your text is safe.</p>", seconds(wait), limit)
+    )
+
+
 @require_POST
+@rate_limited("preview", _preview_paused)
 def markdown_preview(request):
     """The editor's live preview, through the one sanitising renderer (sign-in required)."""
     from postmortems.markdown import render_markdown
