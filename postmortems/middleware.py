@@ -42,3 +42,21 @@ class QueryNullCharacterMiddleware:
             cleaned._mutable = False
             request.GET = cleaned
         return self.get_response(request)
+
+
+class NoStoreForSignedInMiddleware:
+    """Pages for a signed-in user say `Cache-Control: no-store`, unless the view chose its own caching.
+
+    A shared computer's browser cache, or a proxy, must not keep what one person was allowed to read.
+    Static files never get here (whitenoise answers them first); the feed is read without signing in.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store"
+        return response
