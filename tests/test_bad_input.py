@@ -127,3 +127,22 @@ def test_the_coach_check_answers_a_post_mortem_that_is_no_slug_with_404_json(cli
                            HTTP_ACCEPT="application/json")
     assert response.status_code == 404
     assert "error" in response.json()
+
+
+HUGE_ID = "9" * 30
+
+
+@pytest.mark.parametrize("field", ["authors", "teams"])
+def test_an_id_beyond_any_column_is_no_choice_not_a_crash(client, author, published, field):
+    client.force_login(author)
+    response = client.post(f"/postmortems/{published.slug}/edit/", editor_data(published, **{field: [HUGE_ID]}))
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_the_admin_acting_on_a_row_id_beyond_any_column_selects_nothing(client, facilitator, published):
+    client.force_login(facilitator)
+    response = client.post("/admin/postmortems/postmortem/", {
+        "action": "delete_selected", "_selected_action": [HUGE_ID, str(published.pk)], "index": "0"})
+    assert response.status_code == 200
+    assert "delete post-mortem" in response.content.decode()  # the confirmation, for the one real row
