@@ -7,6 +7,8 @@ Revision and refreshes the search index and the coach's findings like a change o
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -81,6 +83,24 @@ def _person(user) -> str:
 
 
 # --- Post-mortems ------------------------------------------------------------------------------
+
+class CalendarSafeChangeList(ChangeList):
+    """Django's change list, answering a date drill-down outside the calendar (year 99999, the last month
+    of 9999) as any other bad filter, instead of with the OverflowError or ValueError it raises."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class CalendarSafeChangeListMixin:
+    """For admins with a date_hierarchy."""
+
+    def get_changelist(self, request, **kwargs):
+        return CalendarSafeChangeList
+
 
 class ReviewQueueFilter(admin.SimpleListFilter):
     """The review queue: what waits in review, oldest first, with the coach's open findings."""
@@ -264,7 +284,7 @@ class PostMortemAdminForm(forms.ModelForm):
 
 
 @admin.register(PostMortem)
-class PostMortemAdmin(admin.ModelAdmin):
+class PostMortemAdmin(CalendarSafeChangeListMixin, admin.ModelAdmin):
     form = PostMortemAdminForm
     list_display = [
         "title",
@@ -870,7 +890,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Revision)
-class RevisionAdmin(ReadOnlyAdmin):
+class RevisionAdmin(CalendarSafeChangeListMixin, ReadOnlyAdmin):
     list_display = ["postmortem", "version", "action", "editor", "created_at", "comment"]
     list_filter = [("user", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["postmortem", "user"]

@@ -146,3 +146,15 @@ def test_the_admin_acting_on_a_row_id_beyond_any_column_selects_nothing(client, 
         "action": "delete_selected", "_selected_action": [HUGE_ID, str(published.pk)], "index": "0"})
     assert response.status_code == 200
     assert "delete post-mortem" in response.content.decode()  # the confirmation, for the one real row
+
+
+@pytest.mark.parametrize("query", [
+    "started_at__year=99999999999999999999", "started_at__year=-5", "started_at__year=9999",
+    "started_at__year=9999&started_at__month=12", "started_at__year=2024&started_at__month=99",
+])
+def test_an_admin_date_drill_down_outside_the_calendar_is_a_bad_filter(client, facilitator, published, query):
+    client.force_login(facilitator)
+    response = client.get(f"/admin/postmortems/postmortem/?{query}")
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    response = client.get(f"/admin/postmortems/revision/?{query.replace('started_at', 'created_at')}")
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
