@@ -158,3 +158,26 @@ def test_an_admin_date_drill_down_outside_the_calendar_is_a_bad_filter(client, f
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
     response = client.get(f"/admin/postmortems/revision/?{query.replace('started_at', 'created_at')}")
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+# Fixed on the branch that bounds dates and periods. These fail (strictly) once that fix is merged:
+# then delete them here and their patterns in ELSEWHERE in tests/test_fuzz.py, whose sweep covers them.
+ELSEWHERE = "fixed with the bounds on dates and periods: delete this test and its ELSEWHERE line in test_fuzz.py"
+
+
+@pytest.mark.xfail(strict=True, reason=ELSEWHERE)
+def test_a_history_version_in_another_script_s_digits(client, reader, published):
+    client.force_login(reader)
+    assert client.get(f"/postmortems/{published.slug}/history/?version=%C2%B2").status_code == 200
+
+
+@pytest.mark.xfail(strict=True, reason=ELSEWHERE)
+def test_the_trends_of_the_last_month_of_9999(client, facilitator):
+    client.force_login(facilitator)
+    assert client.get("/coach/trends/?month=9999-12").status_code < 500
+
+
+@pytest.mark.xfail(strict=True, reason=ELSEWHERE)
+def test_the_insights_list_for_the_last_month_of_9999(client, facilitator, published):
+    client.force_login(facilitator)
+    assert client.get("/insights/postmortems/?month=9999-12").status_code < 500
