@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
-from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,6 +36,7 @@ from postmortems.admin_actions import (
     open_findings_count,
     template_duplicate,
 )
+from postmortems.admin_widgets import AutocompleteSelectMultiple, SafeAutocompleteMixin
 from postmortems.coach import pattern_error, rule_matches
 from postmortems.forms import validate_tag_names
 from postmortems.models import (
@@ -208,7 +208,7 @@ ACTION_ITEM_HELP = {
 }
 
 
-class ActionItemInline(HelpTexts, admin.StackedInline):
+class ActionItemInline(SafeAutocompleteMixin, HelpTexts, admin.StackedInline):
     model = ActionItem
     extra = 0
     fields = [
@@ -284,7 +284,7 @@ class PostMortemAdminForm(forms.ModelForm):
 
 
 @admin.register(PostMortem)
-class PostMortemAdmin(CalendarSafeChangeListMixin, admin.ModelAdmin):
+class PostMortemAdmin(SafeAutocompleteMixin, CalendarSafeChangeListMixin, admin.ModelAdmin):
     form = PostMortemAdminForm
     list_display = [
         "title",
@@ -603,7 +603,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(HelpTexts, admin.ModelAdmin):
+class ActionItemAdmin(SafeAutocompleteMixin, HelpTexts, admin.ModelAdmin):
     help_texts = ACTION_ITEM_HELP
     text_rows = {"description": 3, "wont_do_reason": 2}
     list_display = ["title", "postmortem_link", "owner_name", "status", "priority", "kind", "due_date", "overdue"]
