@@ -4,8 +4,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -14,20 +15,15 @@ from postmortems import coach, services
 from postmortems.access import can_edit, editable_action_item_ids, get_action_item_for, get_postmortem_for
 from postmortems.diffs import revision_changes
 from postmortems.forms import (
-    ActionItemFormSet,
     ActionStatusForm,
-    ContributingFactorFormSet,
+    Editor,
     NewPostMortemForm,
-    PostMortemForm,
     ProfileForm,
-    SectionFormSet,
     SendBackForm,
-    TimelineEventFormSet,
 )
 from postmortems.models import (
     ActionItem,
     ActionStatus,
-    ContributingFactor,
     PostMortem,
     Profile,
     Severity,
@@ -144,49 +140,82 @@ def postmortem_detail(request, slug):
     return render(request, "postmortems/detail.html", ctx)
 
 
-def _editor_forms(request, postmortem):
-    data = request.POST if request.method == "POST" else None
-    return {
-        "form": PostMortemForm(data, instance=postmortem),
-        "sections": SectionFormSet(data, queryset=postmortem.sections.all(), prefix="sections"),
-        "events": TimelineEventFormSet(data, instance=postmortem, prefix="events"),
-        "factors": ContributingFactorFormSet(
-            data, instance=postmortem, prefix="factors", queryset=ContributingFactor.objects.select_related("category")
-        ),
-        "actions": ActionItemFormSet(data, instance=postmortem, prefix="actions"),
-    }
-
-
 def postmortem_edit(request, slug):
     postmortem = get_postmortem_for(request, slug, write=True)
-    forms = _editor_forms(request, postmortem)
-    stale = None
     if request.method == "POST":
-        if all(f.is_valid() for f in forms.values()):
-            base_version = forms["form"].cleaned_data["version"]
-            try:
-                services.postmortem_update(
-                    postmortem=postmortem, user=request.user, base_version=base_version, forms=list(forms.values())
-                )
-            except services.StaleVersion as exc:
-                stale = _stale_context(exc, forms["form"])
-            else:
-                messages.success(request, "Saved.")
-                return redirect("postmortem_edit", slug=postmortem.slug)
-        if stale is None:
-            messages.error(request, "Nothing was saved: please correct the fields marked below.")
-    ctx = {"pm": postmortem, "stale": stale, **forms}
-    return render(request, "postmortems/edit.html", ctx, status=409 if stale else 200)
+        return _editor_save(request, postmortem)
+    editor = Editor(postmortem, document=services.document_of(postmortem), version=postmortem.version)
+    return _render_editor(request, postmortem, editor)
 
 
-def _stale_context(exc, form):
-    """Describe what others saved since the editor loaded, and let the next save go over it."""
-    current = exc.postmortem
-    changes, revisions = services.changes_since(postmortem=current, version=exc.base_version)
-    data = form.data.copy()
-    data["version"] = current.version
-    form.data = data
-    return {"changes": changes, "revisions": revisions, "version": current.version}
+def _editor_save(request, postmortem):
+    """Save the editor's POST; on bad input or a conflict, show the editor again with everything kept."""
+    editor = Editor(postmortem, data=request.POST)
+    if not editor.is_valid():
+        messages.error(request, "Nothing was saved: please correct the fields marked below.")
+        return _render_editor(request, postmortem, editor, status=400)
+    submit = "submit_for_review" in request.POST
+    try:
+        result = services.postmortem_save(
+            postmortem=postmortem, user=request.user, base_version=editor.version, document=editor.document(),
+            resolutions=editor.resolutions(), restricted=editor.restricted, submit=submit,
+        )
+    except services.EditConflict as exc:
+        shown = Editor(postmortem, document=exc.merged, version=exc.version, restricted=editor.restricted,
+                       conflicts=exc.conflicts)
+        shown.show_conflicts([c.key for c in exc.conflicts], theirs=exc.current, mine=exc.merged)
+        return _render_editor(request, postmortem, shown, status=409)
+    except services.UnresolvedConflicts as exc:
+        editor.show_conflicts(editor.conflict_keys(), theirs=exc.base, mine=editor.document(),
+                              chosen=editor.resolutions())
+        messages.error(request, exc.messages[0])
+        return _render_editor(request, postmortem, editor, status=400)
+    except ValidationError as exc:
+        messages.error(request, "Nothing was saved: " + " ".join(exc.messages))
+        return _render_editor(request, postmortem, editor, status=400)
+    if submit and result.revision is not None:
+        _submitted_message(request, postmortem)
+        return _saved(request, postmortem.get_absolute_url())
+    if result.revision is None:
+        messages.info(request, "No changes to save.")
+    else:
+        messages.success(request, "Saved.")
+    return _saved(request, reverse("postmortem_edit", args=[postmortem.slug]))
+
+
+def _saved(request, url):
+    """Redirect after a save; the editor's script (which posts with fetch) gets the address as JSON."""
+    if request.headers.get("X-Requested-With") == "fetch":
+        return JsonResponse({"redirect": url})
+    return redirect(url)
+
+
+def _render_editor(request, postmortem, editor, *, status=200):
+    ctx = {
+        "pm": postmortem,
+        "editor": editor,
+        "form": editor.form,
+        "sections": editor.sections,
+        "events": editor.events,
+        "factors": editor.factors,
+        "actions": editor.actions,
+        "conflicts": editor.panels,
+        "last_send_back": postmortem.revisions.filter(action="sent back").first()
+        if postmortem.status == Status.DRAFT else None,
+    }
+    return render(request, "postmortems/edit.html", ctx, status=status)
+
+
+def _submitted_message(request, postmortem):
+    still_open = coach.open_finding_count(postmortem)
+    if still_open:
+        messages.warning(
+            request,
+            f"Submitted for review. The language coach has {still_open} open finding"
+            f"{'s' if still_open != 1 else ''}: fix each or keep it with a reason before it can be published.",
+        )
+    else:
+        messages.success(request, "Submitted for review. A facilitator will read it next.")
 
 
 @require_POST
@@ -197,15 +226,7 @@ def postmortem_submit(request, slug):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        still_open = coach.open_finding_count(postmortem)
-        if still_open:
-            messages.warning(
-                request,
-                f"Submitted for review. The language coach has {still_open} open finding"
-                f"{'s' if still_open != 1 else ''}: fix each or keep it with a reason before it can be published.",
-            )
-        else:
-            messages.success(request, "Submitted for review. A facilitator will read it next.")
+        _submitted_message(request, postmortem)
     return redirect(postmortem)
 
 
