@@ -213,6 +213,11 @@ class RowForm(forms.Form):
         self.conflict_panels = {}
         self.row_conflict = None
 
+    def has_changed(self) -> bool:
+        # Only a new row (beyond the rows the page was given) may be left blank and skipped; for
+        # the others the answer is never used, and working it out cleans every field twice.
+        return True if not self.empty_permitted else super().has_changed()
+
     @property
     def row_id(self) -> int | None:
         value = self["id"].value()

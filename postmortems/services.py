@@ -438,15 +438,15 @@ def _apply_factors(postmortem: PostMortem, rows: list[dict], created: dict) -> N
         category = categories.get(row["category"])
         if category is None:
             raise ValidationError(f"There is no factor category called “{row['category']}” any more; choose another.")
-        return {"category": category, "description": row["description"], "position": index}
+        return {"category_id": category.pk, "description": row["description"], "position": index}
 
     _sync(postmortem.factors.all(), rows,
           build=lambda row, index: ContributingFactor(postmortem=postmortem, **values(row, index)),
           update=lambda obj, row, index: _assign(obj, values(row, index)),
-          fields=["category", "description", "position"], name="factors", created=created)
+          fields=["category_id", "description", "position"], name="factors", created=created)
 
 
-ACTION_ITEM_FIELDS = ["title", "description", "kind", "priority", "owner", "due_date", "tracker_url"]
+ACTION_ITEM_FIELDS = ["title", "description", "kind", "priority", "owner_id", "due_date", "tracker_url"]
 
 
 def _apply_action_items(postmortem: PostMortem, rows: list[dict], created: dict) -> None:
@@ -455,7 +455,7 @@ def _apply_action_items(postmortem: PostMortem, rows: list[dict], created: dict)
 
     def values(row):
         return {"title": row["title"], "description": row["description"], "kind": row["kind"],
-                "priority": row["priority"], "owner": owners.get(row["owner"]),
+                "priority": row["priority"], "owner_id": owners[row["owner"]].pk if row["owner"] in owners else None,
                 "due_date": _parse_date(row["due_date"]), "tracker_url": row["tracker_url"]}
 
     def build(row, index):
@@ -470,7 +470,7 @@ def _apply_action_items(postmortem: PostMortem, rows: list[dict], created: dict)
             changed = True
         return changed
 
-    _sync(postmortem.action_items.select_related("owner"), rows, build=build, update=update,
+    _sync(postmortem.action_items.all(), rows, build=build, update=update,
           fields=[*ACTION_ITEM_FIELDS, "status", "wont_do_reason", "completed_at"], name="action_items",
           created=created)
 
