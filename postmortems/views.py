@@ -202,8 +202,11 @@ def _render_editor(request, postmortem, editor, *, status=200):
         "conflicts": editor.panels,
         "last_send_back": postmortem.revisions.filter(action="sent back").first()
         if postmortem.status == Status.DRAFT else None,
+        "rerendered": status != 200,
     }
-    return render(request, "postmortems/edit.html", ctx, status=status)
+    response = render(request, "postmortems/edit.html", ctx, status=status)
+    response["X-Hindsight-Editor"] = "1"  # the editor's script replaces the page with this answer
+    return response
 
 
 def _submitted_message(request, postmortem):
