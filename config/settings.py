@@ -202,7 +202,6 @@ STORAGES = {
     },
 }
 
-# Markdown editor: every preview goes through the one sanitising renderer.
 # The editor posts a whole post-mortem as one plain form, so that it works without JavaScript and
 # every row is validated where it is shown. A long one (2,000 timeline events from a pasted chat
 # log, 200 factors, 200 action items) is about 13,000 fields and 1 MB; Django's defaults (1,000
@@ -212,6 +211,7 @@ STORAGES = {
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 25_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 
+# Markdown editor: every preview goes through the one sanitising renderer.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "postmortems.markdown.render_markdown"
 MARKDOWNX_URLS_PATH = "/markdownx/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/markdownx/upload/"

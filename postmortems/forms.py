@@ -228,7 +228,13 @@ class RowForm(forms.Form):
 
 
 class TimelineRowForm(RowForm):
-    occurred_at = forms.DateTimeField(label="When", widget=DateTimeLocalInput())
+    # A text box, not a date-time picker: Chromium builds a picker from 32 elements (a timeline of
+    # 2,000 events took seconds to show), and times copied from a chat log are quicker typed.
+    occurred_at = forms.DateTimeField(
+        label="When", help_text="", widget=forms.DateTimeInput(
+            format="%Y-%m-%d %H:%M", attrs={"placeholder": "2024-03-01 14:05",
+                                            "autocomplete": "off", "class": "input--when"}),
+    )
     kind = forms.ChoiceField(choices=EventKind.choices, initial=EventKind.OBSERVATION)
     description = forms.CharField(
         label="What happened", widget=forms.Textarea(attrs={"rows": 2, "data-coach-kind": "timeline"})
@@ -588,8 +594,10 @@ class Editor:
         """Return a document value as the form field holds it (for copying theirs into the field)."""
         if value in (None, ""):
             return ""
-        if field in ("started_at", "detected_at", "mitigated_at", "resolved_at", "when"):
+        if field in ("started_at", "detected_at", "mitigated_at", "resolved_at"):
             return timezone.localtime(datetime.fromisoformat(value)).strftime("%Y-%m-%dT%H:%M")
+        if field == "when":
+            return timezone.localtime(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
         if field == "owner":
             return str(self.choices.user_pk.get(value, ""))
         if field == "category":

@@ -87,6 +87,13 @@ def field_html(bf) -> str:
     return f'<div class="{classes}">{inner}</div>'
 
 
+# Shown instead of the checkbox when the editor's script runs (see editor.css).
+REMOVE_BUTTON = (
+    '<button type="button" class="button button--small button--danger formset-row__remove" '
+    "data-formset-remove>Remove</button>"
+)
+
+
 @register.simple_tag
 def editor_row(form, prefix: str, row_label: str, number: int):
     """Return one formset row (a fieldset) of the editor, the `number`th."""
@@ -109,5 +116,6 @@ def editor_row(form, prefix: str, row_label: str, number: int):
         box = _widget(form["DELETE"], {})
         noun = escape(row_label.lower())
         parts.append(f'<label class="checkbox formset-row__delete">{box} Remove this {noun}</label>')
+        parts.append(REMOVE_BUTTON)
     parts.append("</fieldset>")
     return mark_safe("".join(parts))

@@ -28,25 +28,74 @@
     return formset.querySelector("input[name='" + formset.getAttribute("data-formset") + "-TOTAL_FORMS']");
   }
 
-  // Build `count` new rows in one fragment: one parse, one insertion, no focus or layout per row.
-  function buildRows(formset, count, fill) {
+  var PREFIXED = ["name", "id", "for", "aria-describedby"];
+
+  function rowPrototype(formset) {
+    if (!formset._rowPrototype) {
+      var holder = document.createElement("template");
+      holder.innerHTML = formset.querySelector("template[data-formset-template]").innerHTML.trim();
+      var row = holder.content.firstElementChild;
+      // The elements whose attributes carry the row number, found once per formset.
+      var marked = [row].concat(Array.prototype.slice.call(row.querySelectorAll("*"))).map(function (el, index) {
+        return PREFIXED.some(function (a) { var v = el.getAttribute(a); return v && v.indexOf("__prefix__") !== -1; })
+          ? index : -1;
+      }).filter(function (index) { return index !== -1; });
+      formset._rowPrototype = { row: row, marked: marked };
+    }
+    return formset._rowPrototype;
+  }
+
+  function numbered(proto, index) {
+    var row = proto.row.cloneNode(true);
+    var all = [row].concat(Array.prototype.slice.call(row.querySelectorAll("*")));
+    proto.marked.forEach(function (i) {
+      var el = all[i];
+      PREFIXED.forEach(function (a) {
+        var v = el.getAttribute(a);
+        if (v && v.indexOf("__prefix__") !== -1) el.setAttribute(a, v.replace(/__prefix__/g, index));
+      });
+    });
+    return row;
+  }
+
+  // Build `count` new rows in one fragment: rows are cloned (not parsed), inserted at once, and
+  // nothing is focused or measured per row.
+  function buildRows(formset, count, fill, offset) {
     var total = totalInput(formset);
     var start = parseInt(total.value, 10);
-    var source = formset.querySelector("template[data-formset-template]").innerHTML;
-    var parts = [];
-    for (var i = 0; i < count; i++) parts.push(source.replace(/__prefix__/g, String(start + i)));
-    var holder = document.createElement("template");
-    holder.innerHTML = parts.join("");
-    var rows = Array.prototype.filter.call(holder.content.children, function (el) {
-      return el.hasAttribute("data-formset-row");
-    });
-    rows.forEach(function (row, i) {
-      if (fill) fill(row, i);
-      wireRow(row);
-    });
-    formset.querySelector("[data-formset-rows]").appendChild(holder.content);
+    var proto = rowPrototype(formset);
+    var fragment = document.createDocumentFragment();
+    var rows = [];
+    for (var i = 0; i < count; i++) {
+      var row = numbered(proto, String(start + i));
+      if (fill) fill(row, (offset || 0) + i);
+      fragment.appendChild(row);
+      rows.push(row);
+    }
+    formset.querySelector("[data-formset-rows]").appendChild(fragment);
     total.value = String(start + count);
     return rows;
+  }
+
+  // Thousands of rows go in in batches, one per task, so the page keeps answering meanwhile.
+  var BATCH = 100;
+
+  function buildRowsGradually(formset, count, fill, progress, done) {
+    var added = 0;
+    buttons(true);
+    (function next() {
+      var n = Math.min(BATCH, count - added);
+      buildRows(formset, n, fill, added);
+      added += n;
+      if (added < count) {
+        if (progress) progress(added, count);
+        setTimeout(next, 0);
+        return;
+      }
+      buttons(false);
+      if (done) done();
+      formset.dispatchEvent(new CustomEvent("hindsight:rows-added", { bubbles: true, detail: { count: count } }));
+    })();
   }
 
   function addRow(formset) {
@@ -57,33 +106,27 @@
     return row;
   }
 
-  function removeRow(row, del) {
-    del.checked = true;
+  function removeRow(row) {
+    var del = row.querySelector(".formset-row__delete input[type=checkbox]");
+    if (del) del.checked = true;
     row.hidden = true;
     row.classList.add("formset-row--removed");
   }
 
-  function wireRow(row) {
-    var del = row.querySelector(".formset-row__delete input[type=checkbox]");
-    if (!del || row.querySelector("[data-formset-remove]")) return;
-    del.closest("label").hidden = true;
-    var button = document.createElement("button");
-    button.type = "button";
-    button.className = "button button--small button--danger";
-    button.textContent = "Remove";
-    button.setAttribute("data-formset-remove", "");
-    button.addEventListener("click", function () {
-      removeRow(row, del);
-      markDirty();
-      var add = row.closest("[data-formset]").querySelector("[data-formset-add]");
-      if (add) add.focus();
-    });
-    row.appendChild(button);
-    if (del.checked) removeRow(row, del);
-  }
-
+  form.classList.add("editor--js");
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-formset-remove]");
+    if (!button) return;
+    var row = button.closest("[data-formset-row]");
+    removeRow(row);
+    markDirty();
+    var add = row.closest("[data-formset]").querySelector("[data-formset-add]");
+    if (add) add.focus();
+  });
+  form.querySelectorAll(".formset-row__delete input[type=checkbox]:checked").forEach(function (box) {
+    removeRow(box.closest("[data-formset-row]"));
+  });
   form.querySelectorAll("[data-formset]").forEach(function (formset) {
-    formset.querySelectorAll("[data-formset-rows] > [data-formset-row]").forEach(wireRow);
     var add = formset.querySelector("[data-formset-add]");
     if (add) add.addEventListener("click", function () { addRow(formset); });
   });
@@ -192,9 +235,8 @@
         el.value = given[0];
       }
     });
-    form.querySelectorAll("[data-formset-row]").forEach(function (row) {
-      var del = row.querySelector(".formset-row__delete input[type=checkbox]");
-      if (del && del.checked) removeRow(row, del);
+    form.querySelectorAll(".formset-row__delete input[type=checkbox]:checked").forEach(function (box) {
+      removeRow(box.closest("[data-formset-row]"));
     });
     form.querySelectorAll("textarea").forEach(function (el) {
       el.dispatchEvent(new Event("input", { bubbles: true }));
@@ -478,16 +520,20 @@
         add.className = "button button--primary";
         add.textContent = "Add " + events.length + " event" + (events.length === 1 ? "" : "s") + " to the timeline";
         add.addEventListener("click", function () {
-          buildRows(eventsFormset, events.length, function (row, i) {
+          add.disabled = true;
+          buildRowsGradually(eventsFormset, events.length, function (row, i) {
             var ev = events[i];
-            row.querySelector("input[name$='-occurred_at']").value = ev.occurred_at_local;
+            row.querySelector("input[name$='-occurred_at']").value = ev.occurred_at_local.replace("T", " ");
             var kind = row.querySelector("select[name$='-kind']");
             if (kind) kind.value = ev.kind;
             row.querySelector("textarea[name$='-description']").value = ev.description;
+          }, function (added, count) {
+            add.textContent = "Adding… " + added + " of " + count;
+          }, function () {
+            markDirty();
+            preview.textContent = "Added " + events.length + " event" + (events.length === 1 ? "" : "s") + ". Check them below, then save.";
+            paste.querySelector("#timeline-paste").value = unparsed.join("\n");
           });
-          markDirty();
-          preview.textContent = "Added " + events.length + " event" + (events.length === 1 ? "" : "s") + ". Check them below, then save.";
-          paste.querySelector("#timeline-paste").value = unparsed.join("\n");
         });
         preview.appendChild(add);
       }
