@@ -251,8 +251,14 @@ def _merge_rows(name: str, base: list, mine: list, theirs: list, conflicts: list
         if ours is not None and _row_content(ours, fields) != _row_content(old, fields):
             conflicts.append(Conflict(f"{name}:{row_id}", old, ours, None))
             merged.append(dict(ours))
-    merged += [{**row, "id": None} for row in mine_new]
+    # A new row keeps a negative id (it exists only in a pending amendment, which numbers its new rows
+    # so that they can be told apart); any other id the base does not know is stale, and dropped.
+    merged += [{**row, "id": row["id"] if _is_draft_id(row.get("id")) else None} for row in mine_new]
     return merged
+
+
+def _is_draft_id(value) -> bool:
+    return isinstance(value, int) and value < 0
 
 
 def merge(base: dict, mine: dict, theirs: dict) -> tuple[dict, list[Conflict]]:
@@ -261,7 +267,8 @@ def merge(base: dict, mine: dict, theirs: dict) -> tuple[dict, list[Conflict]]:
     Different things changed on the two sides merge; the same field changed differently is a
     conflict (the merged document then holds my value there); a row removed on one side and changed
     on the other is a conflict (the merged document holds the changed row); new rows on either side
-    are kept (mine with id None). A set (teams, tags, authors) merges element by element.
+    are kept (mine with id None, or its negative id in an amendment). A set (teams, tags, authors)
+    merges element by element.
     """
     whole = {name: base.get(name) or [] for name in COLLECTIONS if not has_row_ids(base, name)}
     base, mine, theirs = normalized(base), normalized(align(mine, base)), normalized(theirs)

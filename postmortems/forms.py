@@ -116,6 +116,7 @@ class EditorChoices:
 
 class EditorForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
+    amendment = forms.IntegerField(widget=forms.HiddenInput, required=False)  # which text was loaded
     conflicts = forms.CharField(widget=forms.HiddenInput, required=False)
     title = forms.CharField(max_length=200)
     summary = forms.CharField(
@@ -362,7 +363,7 @@ class Editor:
     """The editor's forms for one post-mortem, from a document or from a POST, and back to a document."""
 
     def __init__(self, postmortem, *, data=None, document: dict | None = None, version: int | None = None,
-                 restricted: bool | None = None, conflicts=()):
+                 amendment=None, restricted: bool | None = None, conflicts=()):
         self.postmortem = postmortem
         self.choices = EditorChoices()
         self.section_info = {s.pk: s for s in postmortem.sections.all()}
@@ -370,6 +371,7 @@ class Editor:
         conflict_keys = " ".join(c.key if hasattr(c, "key") else c for c in conflicts)
         if data is None:
             initial = self._initial(document, version, restricted, conflict_keys)
+            initial["main"]["amendment"] = amendment.pk if amendment else None
         else:
             initial = {"main": None, "sections": None, "events": None, "factors": None, "actions": None}
             self._add_posted_conflict_sections(data)
@@ -447,6 +449,10 @@ class Editor:
     @property
     def restricted(self) -> bool:
         return self.form.cleaned_data["restricted"]
+
+    @property
+    def amendment_id(self) -> int | None:
+        return self.form.cleaned_data["amendment"]
 
     def conflict_keys(self) -> list[str]:
         raw = self.form.cleaned_data.get("conflicts", "") if hasattr(self.form, "cleaned_data") else ""

@@ -26,8 +26,12 @@ from postmortems import coach, documents
 from postmortems.documents import Conflict
 from postmortems.models import (
     ActionItem,
+    Amendment,
+    AmendmentStatus,
     ContributingFactor,
     FactorCategory,
+    FindingDismissal,
+    LanguageFinding,
     PostMortem,
     Revision,
     Section,
@@ -213,10 +217,34 @@ def _rows(rows: list[dict]) -> str:
     )
 
 
-def _refresh_derived(postmortem: PostMortem) -> None:
-    """Bring the search index and the coach's findings up to date with `postmortem`."""
+def pending_amendment(postmortem: PostMortem, *, lock: bool = False) -> Amendment | None:
+    """Return `postmortem`'s amendment in draft or in review, if it has one."""
+    if postmortem.status != Status.PUBLISHED:
+        return None
+    amendments = Amendment.objects.pending().filter(postmortem=postmortem)
+    if lock:
+        amendments = amendments.select_for_update()
+    return amendments.first()
+
+
+def working_document(postmortem: PostMortem) -> tuple[dict, Amendment | None]:
+    """Return the text the editor edits (a pending amendment's, else the post-mortem's) and the amendment."""
+    amendment = pending_amendment(postmortem)
+    return (amendment.document if amendment else document_of(postmortem)), amendment
+
+
+def amendment_snapshot(amendment: Amendment, postmortem: PostMortem) -> dict:
+    """Return a revision snapshot of `amendment`'s text: its status is the amendment's, never "published"."""
+    status = amendment.status if amendment.status != AmendmentStatus.PUBLISHED else AmendmentStatus.IN_REVIEW
+    return {**amendment.document, "status": status, "restricted": postmortem.restricted}
+
+
+def _refresh_derived(postmortem: PostMortem, amendment: Amendment | None = None) -> None:
+    """Bring the search index (the published text) and the coach's findings (the text being written:
+    a pending amendment's, else the post-mortem's) up to date."""
     search.index_postmortem(postmortem)
-    coach.refresh_findings(postmortem)
+    amendment = amendment if amendment is not None and amendment.is_pending else pending_amendment(postmortem)
+    coach.refresh_findings(postmortem, document=amendment.document if amendment else None)
 
 
 def _claim_version(postmortem: PostMortem, base_version: int | None = None) -> None:
@@ -235,29 +263,40 @@ def _claim_version(postmortem: PostMortem, base_version: int | None = None) -> N
     postmortem.version = PostMortem.objects.values_list("version", flat=True).get(pk=postmortem.pk)
 
 
-def _record_revision(*, postmortem: PostMortem, user, action: str, comment: str) -> Revision:
+def _record_revision(
+    *, postmortem: PostMortem, user, action: str, comment: str, amendment: Amendment | None = None
+) -> Revision:
     revision = Revision.objects.create(
         postmortem=postmortem,
+        amendment=amendment,
         version=postmortem.version,
         user=user if user is not None and user.is_authenticated else None,
         action=action,
         comment=comment,
-        snapshot=snapshot(postmortem),
+        snapshot=amendment_snapshot(amendment, postmortem) if amendment else snapshot(postmortem),
     )
-    _refresh_derived(postmortem)
+    _refresh_derived(postmortem, amendment)
     return revision
 
 
 @transaction.atomic
 def postmortem_record_change(
-    *, postmortem: PostMortem, user, base_version: int | None = None, action: str = "edited", comment: str = ""
+    *, postmortem: PostMortem, user, base_version: int | None = None, action: str = "edited", comment: str = "",
+    amendment: Amendment | None = None,
 ) -> Revision:
-    """Bump the version (refusing a stale `base_version`) and record a Revision of the current state."""
+    """Bump the version (refusing a stale `base_version`) and record a Revision of the current state.
+
+    With `amendment`, the revision records the amendment's text (a change that concerns it, such as
+    a language finding kept in it); otherwise the post-mortem's own text.
+    """
     _claim_version(postmortem, base_version)
-    return _record_revision(postmortem=postmortem, user=user, action=action, comment=comment)
+    return _record_revision(postmortem=postmortem, user=user, action=action, comment=comment, amendment=amendment)
 
 
 # --- Saving a document --------------------------------------------------------------------------
+
+CURRENT = "current"
+
 
 def _lock(postmortem: PostMortem) -> None:
     """Lock `postmortem`'s row until the transaction ends, and read its stored state into the instance."""
@@ -266,12 +305,16 @@ def _lock(postmortem: PostMortem) -> None:
         setattr(postmortem, field.attname, getattr(fresh, field.attname))
 
 
-def base_snapshot(*, postmortem: PostMortem, version: int) -> dict | None:
-    """Return the snapshot of the text as it was at `version` (what an editor loaded), or None."""
-    revision = (
-        Revision.objects.filter(postmortem=postmortem, version__lte=version)
-        .order_by("-version", "-id").only("snapshot").first()
-    )
+def base_snapshot(*, postmortem: PostMortem, version: int, amendment_id: int | None) -> dict | None:
+    """Return the text an editor loaded at `version`: of amendment `amendment_id`, or (None) the
+    post-mortem's own. Revisions of the other text in between (an action item's status changing
+    on the published text while an amendment is written) are passed over."""
+    revisions = Revision.objects.filter(postmortem=postmortem, version__lte=version)
+    if amendment_id is None:
+        revisions = revisions.filter(amendment__isnull=True)
+    else:
+        revisions = revisions.filter(amendment_id=amendment_id)
+    revision = revisions.order_by("-version", "-id").only("snapshot").first()
     return revision.snapshot if revision else None
 
 
@@ -281,6 +324,18 @@ def _check_resolutions(resolutions: dict[str, str | None], base: dict) -> None:
         raise UnresolvedConflicts(unresolved, base)
 
 
+def _with_amendment_ids(doc: dict, *others: dict) -> dict:
+    """Return `doc` with its new rows numbered -1, -2…: they have no database row until published."""
+    doc = documents.normalized(doc)
+    next_id = documents.new_row_id(doc, *others)
+    for name in documents.COLLECTIONS:
+        for row in doc[name]:
+            if row["id"] is None:
+                row["id"] = next_id
+                next_id -= 1
+    return doc
+
+
 @transaction.atomic
 def postmortem_save(
     *,
@@ -288,6 +343,7 @@ def postmortem_save(
     user,
     base_version: int,
     document: dict,
+    amendment_id: int | None | str = CURRENT,
     resolutions: dict[str, str | None] | None = None,
     restricted: bool | None = None,
     submit: bool = False,
@@ -296,15 +352,23 @@ def postmortem_save(
 ) -> SaveResult:
     """Save `document`, edited from `base_version`, merged with whatever was saved since.
 
+    `amendment_id` says which text the sender loaded at `base_version`: a pending amendment's (its
+    id) or the post-mortem's own (None); by default, whichever is being written now. A published
+    post-mortem is never changed here: the save goes into its pending amendment (started on the
+    first save that changes something), which readers do not see until a facilitator publishes it.
+
     `resolutions` answers the conflicts a previous attempt reported ({key: "mine" | "theirs" |
     "edit"}; every key listed must have an answer, else UnresolvedConflicts). Conflicts left after
     merging raise EditConflict and nothing is written. A save that changes nothing records no
-    revision and keeps the version. With `submit`, a draft goes to review in the same revision.
-    `restricted` is applied only when it differs from what the editor loaded.
+    revision and keeps the version. With `submit`, a draft (or a draft amendment) goes to review in
+    the same revision. `restricted` is applied only when it differs from what the editor loaded.
     """
     _lock(postmortem)
-    current = document_of(postmortem)
-    base_snap = base_snapshot(postmortem=postmortem, version=base_version)
+    amendment = pending_amendment(postmortem, lock=True)
+    current = amendment.document if amendment else document_of(postmortem)
+    if amendment_id == CURRENT:
+        amendment_id = amendment.pk if amendment else None
+    base_snap = base_snapshot(postmortem=postmortem, version=base_version, amendment_id=amendment_id)
     base = base_snap if base_snap is not None else current
     if resolutions:
         _check_resolutions(resolutions, base)
@@ -314,6 +378,10 @@ def postmortem_save(
         raise EditConflict(merged=merged, conflicts=conflicts, current=current, version=postmortem.version)
     loaded_restricted = (base_snap or {}).get("restricted", postmortem.restricted)
     change_restricted = restricted is not None and restricted not in (loaded_restricted, postmortem.restricted)
+    if postmortem.status == Status.PUBLISHED:
+        return _save_amendment(postmortem=postmortem, amendment=amendment, user=user, merged=merged,
+                               current=current, restricted=restricted if change_restricted else None,
+                               submit=submit)
     submitting = submit and postmortem.status == Status.DRAFT
     if documents.same(merged, current) and not change_restricted and not submitting:
         return SaveResult(revision=None, version=postmortem.version)
@@ -328,6 +396,37 @@ def postmortem_save(
         action = "submitted for review"
     _claim_version(postmortem)
     revision = _record_revision(postmortem=postmortem, user=user, action=action, comment=comment)
+    return SaveResult(revision=revision, version=postmortem.version)
+
+
+def _save_amendment(*, postmortem, amendment, user, merged, current, restricted, submit) -> SaveResult:
+    """Save `merged` as the pending amendment of published `postmortem` (starting one if needed)."""
+    changes_text = not documents.same(merged, current)
+    submitting = submit and (amendment.status == AmendmentStatus.DRAFT if amendment else changes_text)
+    if not changes_text and restricted is None and not submitting:
+        return SaveResult(revision=None, version=postmortem.version)
+    if restricted is not None:  # not part of the amendment: it takes effect at once
+        postmortem.restricted = restricted
+        postmortem.save(update_fields=["restricted", "updated_at"])
+        if not changes_text and not submitting:
+            _claim_version(postmortem)
+            revision = _record_revision(postmortem=postmortem, user=user,
+                                        action="restricted" if restricted else "unrestricted", comment="")
+            return SaveResult(revision=revision, version=postmortem.version)
+    action = "amendment edited"
+    if amendment is None:
+        amendment = Amendment(postmortem=postmortem, base_document=current, base_version=postmortem.version,
+                              created_by=user if user is not None and user.is_authenticated else None)
+        action = "amendment started"
+    if submitting:
+        _check_required_sections(postmortem, merged)
+        amendment.status = AmendmentStatus.IN_REVIEW
+        amendment.submitted_at = timezone.now()
+        action = "amendment submitted for review"
+    amendment.document = _with_amendment_ids(merged, amendment.base_document)
+    amendment.save()
+    _claim_version(postmortem)
+    revision = _record_revision(postmortem=postmortem, user=user, action=action, comment="", amendment=amendment)
     return SaveResult(revision=revision, version=postmortem.version)
 
 
@@ -537,20 +636,27 @@ def postmortem_submit_for_review(*, postmortem: PostMortem, user) -> Revision:
     return postmortem_record_change(postmortem=postmortem, user=user, action="submitted for review")
 
 
+def _open_findings_message(still_open: int) -> str:
+    return (
+        f"{still_open} language finding{'s are' if still_open != 1 else ' is'} still open: fix each one "
+        "or keep it with a reason before publishing."
+    )
+
+
 @transaction.atomic
 def postmortem_publish(*, postmortem: PostMortem, user) -> Revision:
-    """Publish a post-mortem (facilitators only)."""
+    """Publish a post-mortem (facilitators only); the publishing facilitator is its facilitator from now on."""
     if not is_facilitator(user):
         raise PermissionDenied("Only facilitators publish post-mortems.")
+    _lock(postmortem)
     if postmortem.status == Status.PUBLISHED:
         raise ValidationError("This post-mortem is already published.")
     still_open = coach.open_finding_count(postmortem)
     if still_open:
-        raise ValidationError(
-            f"{still_open} language finding{'s are' if still_open != 1 else ' is'} still open: fix each one "
-            "or keep it with a reason before publishing."
-        )
+        raise ValidationError(_open_findings_message(still_open))
     _set_status(postmortem, Status.PUBLISHED)
+    postmortem.facilitator = user
+    postmortem.save(update_fields=["facilitator", "updated_at"])
     return postmortem_record_change(postmortem=postmortem, user=user, action="published")
 
 
@@ -565,6 +671,126 @@ def postmortem_send_back(*, postmortem: PostMortem, user, comment: str) -> Revis
         raise ValidationError("This post-mortem is already a draft.")
     _set_status(postmortem, Status.DRAFT)
     return postmortem_record_change(postmortem=postmortem, user=user, action="sent back", comment=comment.strip())
+
+
+# --- Amendments: the reviewed way a published post-mortem changes -------------------------------
+
+def _amendment_for(postmortem: PostMortem, *statuses: str) -> Amendment:
+    _lock(postmortem)
+    amendment = pending_amendment(postmortem, lock=True)
+    if amendment is None:
+        raise ValidationError("This post-mortem has no amendment waiting.")
+    if statuses and amendment.status not in statuses:
+        raise ValidationError(
+            "The amendment is in review already." if amendment.status == AmendmentStatus.IN_REVIEW
+            else "The amendment is still a draft: its authors submit it for review first."
+        )
+    return amendment
+
+
+@transaction.atomic
+def amendment_submit(*, postmortem: PostMortem, user) -> Revision:
+    """Send a published post-mortem's draft amendment to review; every required section must be written."""
+    amendment = _amendment_for(postmortem, AmendmentStatus.DRAFT)
+    _check_required_sections(postmortem, amendment.document)
+    amendment.status = AmendmentStatus.IN_REVIEW
+    amendment.submitted_at = timezone.now()
+    amendment.save(update_fields=["status", "submitted_at", "updated_at"])
+    return postmortem_record_change(postmortem=postmortem, user=user, action="amendment submitted for review",
+                                    amendment=amendment)
+
+
+@transaction.atomic
+def amendment_send_back(*, postmortem: PostMortem, user, comment: str) -> Revision:
+    """Return an amendment in review to its authors as a draft, with the facilitator's comment."""
+    if not is_facilitator(user):
+        raise PermissionDenied("Only facilitators send amendments back.")
+    if not comment.strip():
+        raise ValidationError("Say what needs another look, so the authors know what to change.")
+    amendment = _amendment_for(postmortem, AmendmentStatus.IN_REVIEW)
+    amendment.status = AmendmentStatus.DRAFT
+    amendment.save(update_fields=["status", "updated_at"])
+    return postmortem_record_change(postmortem=postmortem, user=user, action="amendment sent back",
+                                    comment=comment.strip(), amendment=amendment)
+
+
+@transaction.atomic
+def amendment_discard(*, postmortem: PostMortem, user) -> Revision:
+    """Drop a draft amendment: the published text stays as it is."""
+    amendment = _amendment_for(postmortem, AmendmentStatus.DRAFT)
+    amendment.status = AmendmentStatus.DISCARDED
+    amendment.closed_at = timezone.now()
+    amendment.save(update_fields=["status", "closed_at", "updated_at"])
+    FindingDismissal.objects.filter(postmortem=postmortem, location__contains=":-").delete()
+    _claim_version(postmortem)
+    revision = Revision.objects.create(
+        postmortem=postmortem, amendment=amendment, version=postmortem.version,
+        user=user if user is not None and user.is_authenticated else None, action="amendment discarded",
+        snapshot={**amendment.document, "status": AmendmentStatus.DISCARDED, "restricted": postmortem.restricted},
+    )
+    _refresh_derived(postmortem)
+    return revision
+
+
+@transaction.atomic
+def amendment_publish(*, postmortem: PostMortem, user) -> Revision:
+    """Publish a pending amendment (facilitators only): its text replaces the published text.
+
+    The same gate as a first publication: every language finding in the amendment fixed or kept with
+    a reason. The amendment is merged into the published text against the text it started from, so
+    changes made to the published text meanwhile (an action item marked done) are kept; if both
+    changed the same thing differently, publishing is refused and says where.
+    """
+    if not is_facilitator(user):
+        raise PermissionDenied("Only facilitators publish amendments.")
+    amendment = _amendment_for(postmortem)
+    still_open = coach.open_finding_count(postmortem)
+    if still_open:
+        raise ValidationError(_open_findings_message(still_open))
+    merged, conflicts = documents.merge(amendment.base_document, amendment.document, document_of(postmortem))
+    if conflicts:
+        places = "; ".join(conflict_description(c, merged) for c in conflicts)
+        raise ValidationError(
+            "The published text changed since this amendment started, in the same places: "
+            f"{places}. Ask the authors to make the amendment agree with the published text there, then publish."
+        )
+    created = apply_document(postmortem=postmortem, doc=merged)
+    _move_coach_locations(postmortem, created)
+    postmortem.facilitator = user
+    postmortem.save(update_fields=["facilitator", "updated_at"])
+    _claim_version(postmortem)
+    now = timezone.now()
+    amendment.status = AmendmentStatus.PUBLISHED
+    amendment.published_by, amendment.published_at, amendment.closed_at = user, now, now
+    amendment.published_version = postmortem.version
+    amendment.save()
+    return _record_revision(postmortem=postmortem, user=user, action="amendment published", comment="")
+
+
+def conflict_description(conflict: Conflict, doc: dict) -> str:
+    """Return where a conflict is, in words: "Title", "Action item “Alert on…” (status)"."""
+    if conflict.collection is None:
+        return FIELD_LABELS.get(conflict.key, conflict.key.replace("_", " ").capitalize())
+    row = next((r for r in doc.get(conflict.collection, []) if r.get("id") == conflict.row_id), None) or {}
+    name = row.get("heading") or row.get("title") or row.get("description") or ""
+    name = name if len(name) <= 40 else name[:39] + "…"
+    label = {"sections": "Section", "timeline": "Timeline event", "factors": "Contributing factor",
+             "action_items": "Action item"}[conflict.collection]
+    where = f"{label} “{name}”" if name else label
+    return f"{where} ({conflict.field.replace('_', ' ')})" if conflict.field else where
+
+
+def _move_coach_locations(postmortem: PostMortem, created: dict[tuple[str, int], int]) -> None:
+    """Point the coach's findings and kept phrases in rows new in an amendment at their new rows."""
+    prefix = {"timeline": "timeline", "factors": "factor", "action_items": "action", "sections": "section"}
+    moves = {f"{prefix[name]}:{old}": f"{prefix[name]}:{new}" for (name, old), new in created.items() if old < 0}
+    if not moves:
+        return
+    for model in (FindingDismissal, LanguageFinding):
+        rows = list(model.objects.filter(postmortem=postmortem, location__in=list(moves)))
+        for row in rows:
+            row.location = moves[row.location]
+        model.objects.bulk_update(rows, ["location"])
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from postmortems import coach, services
 from postmortems.access import can_edit, editable_action_item_ids, get_action_item_for, get_postmortem_for
-from postmortems.diffs import revision_changes
+from postmortems.diffs import document_changes, revision_changes
 from postmortems.forms import (
     ActionStatusForm,
     Editor,
@@ -24,6 +24,8 @@ from postmortems.forms import (
 from postmortems.models import (
     ActionItem,
     ActionStatus,
+    Amendment,
+    AmendmentStatus,
     PostMortem,
     Profile,
     Severity,
@@ -54,8 +56,17 @@ def home(request):
     visible = PostMortem.objects.visible_to(user)
     ctx = {
         "my_drafts": visible.filter(authors=user).exclude(status=Status.PUBLISHED).order_by("-updated_at")[:10],
+        "my_amendments": (
+            Amendment.objects.pending().filter(postmortem__in=visible.filter(authors=user))
+            .select_related("postmortem").order_by("-updated_at")[:10]
+        ),
         "awaiting_review": (
             visible.filter(status=Status.IN_REVIEW).order_by("status_changed_at")[:10]
+            if is_facilitator(user) else []
+        ),
+        "amendments_in_review": (
+            Amendment.objects.filter(status=AmendmentStatus.IN_REVIEW, postmortem__in=visible)
+            .select_related("postmortem").order_by("submitted_at")[:10]
             if is_facilitator(user) else []
         ),
         "my_actions": (
@@ -119,20 +130,25 @@ def postmortem_new(request):
 def postmortem_detail(request, slug):
     postmortem = get_postmortem_for(request, slug)
     user = request.user
+    editable = can_edit(user, postmortem)
+    amendment = services.pending_amendment(postmortem) if editable else None
     ctx = {
         "pm": postmortem,
+        "amendment": amendment,
+        "last_amendment": postmortem.amendments.filter(status=AmendmentStatus.PUBLISHED)
+        .order_by("-published_at").first() if postmortem.status == Status.PUBLISHED else None,
         "sections": postmortem.sections.all(),
         "events": postmortem.timeline_events.all(),
         "factors": postmortem.factors.select_related("category").order_by("category__position", "position", "id"),
         "action_items": postmortem.action_items.select_related("owner"),
-        "can_edit": can_edit(user, postmortem),
+        "can_edit": editable,
         "is_facilitator": is_facilitator(user),
         "send_back_form": SendBackForm(),
         "missing": services.missing_required_sections(postmortem) if postmortem.status == Status.DRAFT else [],
-        "last_send_back": postmortem.revisions.filter(action="sent back").first(),
+        "last_send_back": _last_send_back(postmortem, None),
         "coach": (
             coach.findings_for_review(postmortem, user=user)
-            if postmortem.status != Status.PUBLISHED and (can_edit(user, postmortem) or is_facilitator(user))
+            if postmortem.status != Status.PUBLISHED and (editable or is_facilitator(user))
             else None
         ),
         "today": timezone.localdate(),
@@ -144,8 +160,9 @@ def postmortem_edit(request, slug):
     postmortem = get_postmortem_for(request, slug, write=True)
     if request.method == "POST":
         return _editor_save(request, postmortem)
-    editor = Editor(postmortem, document=services.document_of(postmortem), version=postmortem.version)
-    return _render_editor(request, postmortem, editor)
+    document, amendment = services.working_document(postmortem)
+    editor = Editor(postmortem, document=document, version=postmortem.version, amendment=amendment)
+    return _render_editor(request, postmortem, editor, amendment=amendment)
 
 
 def _editor_save(request, postmortem):
@@ -158,13 +175,15 @@ def _editor_save(request, postmortem):
     try:
         result = services.postmortem_save(
             postmortem=postmortem, user=request.user, base_version=editor.version, document=editor.document(),
-            resolutions=editor.resolutions(), restricted=editor.restricted, submit=submit,
+            amendment_id=editor.amendment_id, resolutions=editor.resolutions(), restricted=editor.restricted,
+            submit=submit,
         )
     except services.EditConflict as exc:
-        shown = Editor(postmortem, document=exc.merged, version=exc.version, restricted=editor.restricted,
-                       conflicts=exc.conflicts)
+        amendment = services.pending_amendment(postmortem)
+        shown = Editor(postmortem, document=exc.merged, version=exc.version, amendment=amendment,
+                       restricted=editor.restricted, conflicts=exc.conflicts)
         shown.show_conflicts([c.key for c in exc.conflicts], theirs=exc.current, mine=exc.merged)
-        return _render_editor(request, postmortem, shown, status=409)
+        return _render_editor(request, postmortem, shown, status=409, amendment=amendment)
     except services.UnresolvedConflicts as exc:
         editor.show_conflicts(editor.conflict_keys(), theirs=exc.base, mine=editor.document(),
                               chosen=editor.resolutions())
@@ -173,11 +192,16 @@ def _editor_save(request, postmortem):
     except ValidationError as exc:
         messages.error(request, "Nothing was saved: " + " ".join(exc.messages))
         return _render_editor(request, postmortem, editor, status=400)
+    amendment = services.pending_amendment(postmortem)
     if submit and result.revision is not None:
         _submitted_message(request, postmortem)
-        return _saved(request, postmortem.get_absolute_url())
+        target = reverse("amendment_review", args=[postmortem.slug]) if amendment else postmortem.get_absolute_url()
+        return _saved(request, target)
     if result.revision is None:
         messages.info(request, "No changes to save.")
+    elif amendment is not None:
+        messages.success(request, "Saved in the amendment. Readers keep seeing the published text until a "
+                                  "facilitator publishes it.")
     else:
         messages.success(request, "Saved.")
     return _saved(request, reverse("postmortem_edit", args=[postmortem.slug]))
@@ -190,7 +214,9 @@ def _saved(request, url):
     return redirect(url)
 
 
-def _render_editor(request, postmortem, editor, *, status=200):
+def _render_editor(request, postmortem, editor, *, status=200, amendment=None):
+    if amendment is None and status != 200:
+        amendment = services.pending_amendment(postmortem)
     ctx = {
         "pm": postmortem,
         "editor": editor,
@@ -200,13 +226,24 @@ def _render_editor(request, postmortem, editor, *, status=200):
         "factors": editor.factors,
         "actions": editor.actions,
         "conflicts": editor.panels,
-        "last_send_back": postmortem.revisions.filter(action="sent back").first()
-        if postmortem.status == Status.DRAFT else None,
+        "amendment": amendment,
+        "last_send_back": _last_send_back(postmortem, amendment),
         "rerendered": status != 200,
     }
     response = render(request, "postmortems/edit.html", ctx, status=status)
     response["X-Hindsight-Editor"] = "1"  # the editor's script replaces the page with this answer
     return response
+
+
+def _last_send_back(postmortem, amendment):
+    """Return the facilitator's send-back revision the authors are working on now, if any."""
+    if amendment is not None:
+        if amendment.status != AmendmentStatus.DRAFT:
+            return None
+        return amendment.revisions.filter(action="amendment sent back").select_related("user").first()
+    if postmortem.status != Status.DRAFT:
+        return None
+    return postmortem.revisions.filter(action="sent back", amendment__isnull=True).select_related("user").first()
 
 
 def _submitted_message(request, postmortem):
@@ -224,13 +261,17 @@ def _submitted_message(request, postmortem):
 @require_POST
 def postmortem_submit(request, slug):
     postmortem = get_postmortem_for(request, slug, write=True)
+    amending = postmortem.status == Status.PUBLISHED
     try:
-        services.postmortem_submit_for_review(postmortem=postmortem, user=request.user)
+        if amending:
+            services.amendment_submit(postmortem=postmortem, user=request.user)
+        else:
+            services.postmortem_submit_for_review(postmortem=postmortem, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         _submitted_message(request, postmortem)
-    return redirect(postmortem)
+    return redirect("amendment_review", slug=postmortem.slug) if amending else redirect(postmortem)
 
 
 @require_POST
@@ -238,10 +279,17 @@ def postmortem_publish(request, slug):
     postmortem = get_postmortem_for(request, slug)
     if not is_facilitator(request.user):
         raise PermissionDenied("Only facilitators publish post-mortems.")
+    amending = postmortem.status == Status.PUBLISHED
     try:
-        services.postmortem_publish(postmortem=postmortem, user=request.user)
+        if amending:
+            services.amendment_publish(postmortem=postmortem, user=request.user)
+        else:
+            services.postmortem_publish(postmortem=postmortem, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+        return redirect("amendment_review", slug=postmortem.slug) if amending else redirect(postmortem)
+    if amending:
+        messages.success(request, "Published: the amendment is now the text readers see.")
     else:
         messages.success(request, "Published: it is now in the library.")
     return redirect(postmortem)
@@ -251,18 +299,52 @@ def postmortem_send_back(request, slug):
     postmortem = get_postmortem_for(request, slug)
     if not is_facilitator(request.user):
         raise PermissionDenied("Only facilitators send post-mortems back.")
+    amending = postmortem.status == Status.PUBLISHED
     form = SendBackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        send_back = services.amendment_send_back if amending else services.postmortem_send_back
         try:
-            services.postmortem_send_back(
-                postmortem=postmortem, user=request.user, comment=form.cleaned_data["comment"]
-            )
+            send_back(postmortem=postmortem, user=request.user, comment=form.cleaned_data["comment"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, "Sent back to the authors with your comment.")
-        return redirect(postmortem)
-    return render(request, "postmortems/send_back.html", {"pm": postmortem, "form": form})
+        return redirect("amendment_review", slug=postmortem.slug) if amending else redirect(postmortem)
+    return render(request, "postmortems/send_back.html", {"pm": postmortem, "form": form, "amending": amending})
+
+
+@require_GET
+def amendment_review(request, slug):
+    """The pending amendment of a published post-mortem beside its published text, with the coach's findings."""
+    postmortem = get_postmortem_for(request, slug)
+    if not can_edit(request.user, postmortem):
+        raise PermissionDenied("Until it is published, an amendment is for the authors and facilitators.")
+    amendment = services.pending_amendment(postmortem)
+    if amendment is None:
+        raise Http404("This post-mortem has no amendment waiting.")
+    user = request.user
+    ctx = {
+        "pm": postmortem,
+        "amendment": amendment,
+        "changes": document_changes(services.snapshot(postmortem), services.amendment_snapshot(amendment, postmortem)),
+        "coach": coach.findings_for_review(postmortem, user=user, document=amendment.document),
+        "is_facilitator": is_facilitator(user),
+        "last_send_back": _last_send_back(postmortem, amendment),
+        "send_back_form": SendBackForm(),
+    }
+    return render(request, "postmortems/amendment.html", ctx)
+
+
+@require_POST
+def amendment_discard(request, slug):
+    postmortem = get_postmortem_for(request, slug, write=True)
+    try:
+        services.amendment_discard(postmortem=postmortem, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("amendment_review", slug=postmortem.slug)
+    messages.success(request, "Amendment discarded: the published text stays as it is.")
+    return redirect(postmortem)
 
 
 @require_GET
