@@ -272,6 +272,9 @@ def merge(base: dict, mine: dict, theirs: dict) -> tuple[dict, list[Conflict]]:
     """
     whole = {name: base.get(name) or [] for name in COLLECTIONS if not has_row_ids(base, name)}
     base, mine, theirs = normalized(base), normalized(align(mine, base)), normalized(theirs)
+    # Sections are the template's structure, not the writer's: one the document leaves out is unchanged.
+    sent = {row["id"] for row in mine["sections"]}
+    mine["sections"] += [row for row in base["sections"] if row["id"] not in sent]
     conflicts: list[Conflict] = []
     merged = empty()
     for key in SCALARS:

@@ -369,6 +369,9 @@ class Editor:
         self.section_info = {s.pk: s for s in postmortem.sections.all()}
         self.panels: list[ConflictPanel] = []
         conflict_keys = " ".join(c.key if hasattr(c, "key") else c for c in conflicts)
+        for row in (document or {}).get("sections", []):
+            if row.get("id") is not None and row["id"] not in self.section_info:
+                self.section_info[row["id"]] = _DocumentSection(row["id"], heading=row.get("heading", ""))
         if data is None:
             initial = self._initial(document, version, restricted, conflict_keys)
             initial["main"]["amendment"] = amendment.pk if amendment else None
@@ -394,13 +397,10 @@ class Editor:
             parts = key.split(":")
             if parts[0] == "sections" and len(parts) == 2 and parts[1].lstrip("-").isdigit():
                 section_id = int(parts[1])
-                self.section_info.setdefault(section_id, _RemovedSection(section_id, data, parts))
+                self.section_info.setdefault(section_id, _DocumentSection(section_id))
 
     def _initial(self, doc: dict, version, restricted, conflict_keys) -> dict:
         c = self.choices
-        for row in doc.get("sections", []):
-            if row.get("id") not in self.section_info and row.get("id") is not None:
-                self.section_info[row["id"]] = _RemovedSection(row["id"], heading=row.get("heading", ""))
         main = {
             "version": version,
             "conflicts": conflict_keys,
@@ -611,16 +611,16 @@ class Editor:
         return str(value)
 
 
-class _RemovedSection:
-    """A section the page shows but the post-mortem no longer has (someone removed it meanwhile)."""
+class _DocumentSection:
+    """A section only the text being edited has: new in an amendment, or removed meanwhile."""
 
     kind = "narrative"
     required = False
     guidance = ""
 
-    def __init__(self, pk, data=None, parts=None, heading=""):
+    def __init__(self, pk, heading=""):
         self.pk = pk
-        self.heading = heading or "Removed section"
+        self.heading = heading or "Section"
 
 
 def _form_row_id(form):

@@ -136,6 +136,10 @@ class PostMortemQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
 
+    def awaiting_review(self):
+        """Return the post-mortems in review, and the published ones whose amendment is in review."""
+        return self.filter(Q(status=Status.IN_REVIEW) | Q(amendments__status="in_review")).distinct()
+
     def with_list_data(self):
         return self.prefetch_related("teams", "tags", "authors")
 

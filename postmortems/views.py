@@ -167,7 +167,8 @@ def postmortem_edit(request, slug):
 
 def _editor_save(request, postmortem):
     """Save the editor's POST; on bad input or a conflict, show the editor again with everything kept."""
-    editor = Editor(postmortem, data=request.POST)
+    amendment = services.pending_amendment(postmortem)
+    editor = Editor(postmortem, data=request.POST, document=amendment.document if amendment else None)
     if not editor.is_valid():
         messages.error(request, "Nothing was saved: please correct the fields marked below.")
         return _render_editor(request, postmortem, editor, status=400)

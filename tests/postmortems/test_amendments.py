@@ -384,3 +384,55 @@ def test_action_items_of_published_postmortems_are_not_touched_by_amending(clien
     data["actions-0-title"] = "Run long migrations at night"
     client.post(f"/postmortems/{amended.slug}/edit/", data)
     assert list(ActionItem.objects.values_list("pk", "title")) == before
+
+
+# ---- the facilitator's desk ------------------------------------------------------------------------
+
+
+def test_the_admin_shows_a_published_postmortem_read_only_with_a_way_to_amend_it(client, facilitator, published):
+    client.force_login(facilitator)
+    url = f"/admin/postmortems/postmortem/{published.pk}/change/"
+    page = client.get(url).content.decode()
+    assert "its text changes only through an amendment" in page
+    assert f'href="/postmortems/{published.slug}/edit/">Amend it in the editor' in page
+    assert 'name="_save"' not in page
+    response = client.post(url, {"title": "Changed in the admin"})
+    assert response.status_code == 403
+    published.refresh_from_db()
+    assert published.title == "Orders migration lock"
+
+
+def test_the_admin_review_queue_and_actions_work_on_amendments(client, author, facilitator, amended):
+    from tests.postmortems.admin_support import act
+
+    services.amendment_submit(postmortem=amended, user=author)
+    client.force_login(facilitator)
+    assert "1 post-mortem waits for review" in client.get("/admin/").content.decode()
+    queue = client.get("/admin/postmortems/postmortem/?queue=review")
+    assert list(queue.context["cl"].result_list) == [amended]
+    assert "amendment in review" in queue.content.decode()
+    page = client.get(f"/admin/postmortems/postmortem/{amended.pk}/change/").content.decode()
+    assert 'value="publish"' in page and 'value="send_back"' in page and "see what it changes" in page
+
+    act(client, "/admin/postmortems/postmortem/", "send_back", [amended], apply="Send back", comment="Shorter.")
+    assert Amendment.objects.get().status == AmendmentStatus.DRAFT
+    services.amendment_submit(postmortem=amended, user=author)
+    act(client, "/admin/postmortems/postmortem/", "publish", [amended])
+    amended.refresh_from_db()
+    assert amended.summary == "Orders were locked for eight minutes." and amended.facilitator == facilitator
+
+
+def test_the_admin_follows_up_published_action_items_but_does_not_rewrite_them(client, facilitator, published):
+    client.force_login(facilitator)
+    item = published.action_items.get()
+    url = f"/admin/postmortems/actionitem/{item.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="title"' not in page and 'name="status"' in page
+    client.post(url, {"title": "Rewritten", "status": "in_progress", "wont_do_reason": "", "tracker_url": "",
+                      "owner": "", "due_date": ""})
+    item.refresh_from_db()
+    assert item.title == "Run long migrations in the quiet window" and item.status == "in_progress"
+    response = client.post("/admin/postmortems/actionitem/add/", {
+        "postmortem": published.pk, "title": "Sneaked in", "kind": "process", "priority": "low", "status": "open"})
+    assert response.status_code == 200 and "through an amendment in the editor" in response.content.decode()
+    assert not ActionItem.objects.filter(title="Sneaked in").exists()

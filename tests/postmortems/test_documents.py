@@ -194,3 +194,12 @@ def test_new_row_ids_are_negative_and_unused():
 
 def test_normalized_fills_missing_keys():
     assert normalized({"title": "x"})["sections"] == [] and normalized({})["started_at"] is None
+
+
+def test_a_section_left_out_is_unchanged_not_removed():
+    base = doc()
+    mine = copy.deepcopy(base)
+    mine["sections"] = [{"id": 2, "heading": "Impact", "body": "Two, rewritten."}]
+    merged, conflicts = merge(base, mine, base)
+    assert conflicts == []
+    assert [(s["id"], s["body"]) for s in merged["sections"]] == [(1, "One."), (2, "Two, rewritten.")]
