@@ -97,11 +97,22 @@ MAX_ACTION_ITEMS = 500
 
 
 class EditorChoices:
-    """What the editor's selects offer, read once per request whatever the number of rows."""
+    """What the editor's selects offer, read once per request whatever the number of rows.
 
-    def __init__(self):
+    People are everyone in a role, plus whoever the post-mortem (or the text being edited) already
+    credits or gives follow-up work to, so that saving never drops an author or an owner who has
+    since left their role.
+    """
+
+    def __init__(self, postmortem=None, usernames=()):
+        chosen = people()
+        if postmortem is not None:
+            chosen = User.objects.filter(
+                Q(pk__in=people().values("pk")) | Q(authored_postmortems=postmortem)
+                | Q(action_items__postmortem=postmortem) | Q(username__in=list(usernames))
+            ).distinct().order_by("first_name", "last_name", "username")
         self.teams = list(Team.objects.values_list("pk", "name"))
-        self.people = [(u.pk, u.username, u.get_full_name() or u.username) for u in people()]
+        self.people = [(u.pk, u.username, u.get_full_name() or u.username) for u in chosen]
         self.categories = list(FactorCategory.objects.values_list("pk", "name"))
         self.team_name = dict(self.teams)
         self.team_pk = {name: pk for pk, name in self.teams}
@@ -365,7 +376,9 @@ class Editor:
     def __init__(self, postmortem, *, data=None, document: dict | None = None, version: int | None = None,
                  amendment=None, restricted: bool | None = None, conflicts=()):
         self.postmortem = postmortem
-        self.choices = EditorChoices()
+        named = [*(document or {}).get("authors", []),
+                 *(row.get("owner") for row in (document or {}).get("action_items", []) if row.get("owner"))]
+        self.choices = EditorChoices(postmortem, named)
         self.section_info = {s.pk: s for s in postmortem.sections.all()}
         self.panels: list[ConflictPanel] = []
         conflict_keys = " ".join(c.key if hasattr(c, "key") else c for c in conflicts)

@@ -328,3 +328,19 @@ def test_a_base_from_before_row_ids_still_merges(author, draft):
     mine["timeline"][0]["description"] = "Latency alert paged the on-call engineer at 14:05."
     services.postmortem_save(postmortem=draft, user=author, base_version=draft.version, document=mine)
     assert draft.timeline_events.first().description.endswith("at 14:05.")
+
+
+def test_an_owner_or_author_outside_the_roles_is_kept_on_save(client, author, reader, draft):
+    doc = services.document_of(draft)
+    doc["authors"] = sorted(["arthur", "rita"])  # a reader credited as an author
+    doc["action_items"] = [{"id": None, "title": "Check the cache TTL", "description": "", "kind": "detect",
+                            "priority": "low", "owner": "rita", "due_date": None, "status": "open",
+                            "wont_do_reason": "", "tracker_url": ""}]
+    draft.refresh_from_db()
+    services.postmortem_save(postmortem=draft, user=author, base_version=draft.version, document=doc)
+    client.force_login(author)
+    data = editor_form(client, draft.slug)
+    data["summary"] = "Changed something else."
+    assert post(client, draft, data).status_code == 302
+    assert draft.action_items.get().owner == reader
+    assert sorted(draft.authors.values_list("username", flat=True)) == ["arthur", "rita"]
