@@ -69,6 +69,23 @@ class IncidentTimeValidator:
 
 validate_incident_time = IncidentTimeValidator()
 
+class DisplayZone(zoneinfo.ZoneInfo):
+    """A time zone for showing stored times, in which a time the local calendar cannot hold stays in UTC.
+
+    9999-12-31 23:59 UTC is in year 10000 in Auckland, 0001-01-01 00:00 UTC before year 1 in Los
+    Angeles: a plain ZoneInfo raises OverflowError there, and every page showing such a time (a
+    template's `date` filter, a form's initial value, the admin) would fail. The incident times
+    are bounded (`incident_time_bounds`), but a value stored another way (an old row, a raw SQL
+    edit) must not take pages down. Time zones of the pages are activated as DisplayZone (see
+    postmortems.middleware); otherwise it behaves as the ZoneInfo of the same key.
+    """
+
+    def fromutc(self, dt):
+        try:
+            return super().fromutc(dt)
+        except OverflowError:
+            return dt.replace(tzinfo=UTC)
+
 
 def _time_zone_choices():
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
@@ -90,11 +107,11 @@ class Profile(models.Model):
     def __str__(self):
         return f"Profile of {self.user}"
 
-    def tzinfo(self):
+    def tzinfo(self) -> DisplayZone:
         try:
-            return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
+            return DisplayZone(self.time_zone or settings.TIME_ZONE)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+            return DisplayZone(settings.TIME_ZONE)
 
     def rotate_feed_token(self):
         self.feed_token = new_feed_token()
