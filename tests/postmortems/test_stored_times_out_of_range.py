@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.messages import get_messages
 
+from knowledge.models import ReadingList, ReadingListItem
 from postmortems import services
 from postmortems.models import (
     ActionItem,
@@ -49,7 +50,10 @@ def odd(author, facilitator):
     services.postmortem_publish(postmortem=published, user=facilitator)
     draft = services.postmortem_create(user=facilitator, template=template, title="Checkout retries",
                                        severity="sev3", started_at=datetime(2024, 3, 2, 9, tzinfo=UTC))
+    reading = ReadingList.objects.create(title="Start here", slug="start-here", created_by=facilitator)
+    ReadingListItem.objects.create(reading_list=reading, postmortem=published, position=1)
     for pm in (published, draft):
+        pm.tags.add("checkout")
         TimelineEvent.objects.create(postmortem=pm, occurred_at=datetime(2024, 3, 1, 14, 5, tzinfo=UTC),
                                      kind="detection", description="Checkout latency alert fired")
         ActionItem.objects.create(postmortem=pm, title="Alert on checkout latency", owner=facilitator)
@@ -69,7 +73,9 @@ def pages(published, draft):
         f"/postmortems/{published.slug}/history/", f"/postmortems/{draft.slug}/history/",
         f"/postmortems/{published.slug}/export.md", "/search/?q=checkout", "/action-items/", "/insights/",
         "/insights/?period=all", PM_LIST, f"{PM_LIST}{published.pk}/change/", f"{PM_LIST}{draft.pk}/change/",
-        "/admin/postmortems/revision/", f"{PM_LIST}?started_at__year=2024",
+        "/admin/postmortems/revision/", f"{PM_LIST}?started_at__year=2024", "/tags/checkout/",
+        "/reading-lists/start-here/", "/coach/trends/", f"/similar/?title=Checkout+timeouts&exclude={draft.slug}",
+        "/profile/",
     ]
 
 
@@ -86,6 +92,8 @@ def test_no_page_fails_on_times_stored_out_of_range(client, odd, facilitator, zo
     answers = {path: client.get(path).status_code for path in pages(published, draft)}
     assert {path: status for path, status in answers.items() if status >= 500} == {}
     assert set(answers.values()) == {200}, answers
+    pasted = client.post(f"/postmortems/{draft.slug}/timeline/parse/", {"text": "00:30 Pager fired"})
+    assert pasted.status_code == 200
 
 
 @pytest.mark.parametrize("zone,value", [("Pacific/Auckland", LATEST), ("America/Los_Angeles", EARLIEST)])
