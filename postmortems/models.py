@@ -17,6 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager
 
+from postmortems.markdown import MAX_FIELD_CHARS, MAX_SECTION_CHARS, MarkdownValidator
+
+MARKDOWN = [MarkdownValidator(MAX_FIELD_CHARS)]
+
 
 def _time_zone_choices():
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
@@ -143,7 +147,9 @@ class PostMortemQuerySet(models.QuerySet):
 class PostMortem(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
-    summary = models.TextField(blank=True, help_text="Two or three sentences: what happened and what it meant.")
+    summary = models.TextField(
+        blank=True, validators=MARKDOWN, help_text="Two or three sentences: what happened and what it meant."
+    )
     severity = models.CharField(max_length=4, choices=Severity.choices, default=Severity.SEV3)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     status_changed_at = models.DateTimeField(default=timezone.now)
@@ -233,7 +239,7 @@ class Section(models.Model):
     guidance = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=SectionKind.choices, default=SectionKind.NARRATIVE)
     required = models.BooleanField(default=False)
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, validators=[MarkdownValidator(MAX_SECTION_CHARS)])
 
     class Meta:
         ordering = ["postmortem", "position", "id"]
@@ -258,7 +264,7 @@ class TimelineEvent(models.Model):
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="timeline_events")
     occurred_at = models.DateTimeField("when")
     kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.OBSERVATION)
-    description = models.TextField("what happened")
+    description = models.TextField("what happened", validators=MARKDOWN)
     evidence_url = models.URLField("evidence link", max_length=500, blank=True)
 
     class Meta:
@@ -285,7 +291,7 @@ class FactorCategory(models.Model):
 class ContributingFactor(models.Model):
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="factors")
     category = models.ForeignKey(FactorCategory, on_delete=models.PROTECT, related_name="factors")
-    description = models.TextField()
+    description = models.TextField(validators=MARKDOWN)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -331,7 +337,7 @@ class ActionItemQuerySet(models.QuerySet):
 class ActionItem(models.Model):
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="action_items")
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=MARKDOWN)
     kind = models.CharField(max_length=20, choices=ActionKind.choices, default=ActionKind.PREVENT)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     owner = models.ForeignKey(
