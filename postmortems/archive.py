@@ -44,6 +44,7 @@ from postmortems.models import (
     TemplateSection,
     TimelineEvent,
 )
+from postmortems.weblinks import move_refused_link
 
 FORMAT = "hindsight-archive"
 VERSION = 1
@@ -276,7 +277,7 @@ def restore_archive(data: dict) -> RestoreReport:
     categories = _restore_categories(data["factor_categories"])
     _restore_rules(data["language_rules"])
     tags = {t.name: t for t in Tag.objects.bulk_create(Tag(name=t["name"], slug=t["slug"]) for t in data["tags"])}
-    postmortems = _restore_postmortems(data["postmortems"], users, teams, templates, categories, tags)
+    postmortems = _restore_postmortems(data["postmortems"], users, teams, templates, categories, tags, warnings)
     _restore_library(data, users, postmortems)
     _reset_sequences()
     _rebuild_search_index()
@@ -367,7 +368,7 @@ def _restore_rules(rows: list[dict]) -> None:
     LanguageRule.objects.exclude(slug__in=slugs).delete()
 
 
-def _restore_postmortems(rows, users, teams, templates, categories, tags) -> dict[str, PostMortem]:
+def _restore_postmortems(rows, users, teams, templates, categories, tags, warnings) -> dict[str, PostMortem]:
     user = users.get
     postmortems = []
     for row in rows:
@@ -414,6 +415,11 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags) -> dic
                        for d in row["dismissals"]]
         findings += [LanguageFinding(postmortem_id=pm.pk, **{**f, "created_at": _parse_dt(f["created_at"])})
                      for f in row["findings"]]
+    moved = sum(move_refused_link(e, "evidence_url", "description", "Evidence") for e in events)
+    moved += sum(move_refused_link(a, "tracker_url", "description", "Tracker") for a in items)
+    if moved:
+        warnings.append(f"{moved} tracker or evidence link{'s' if moved != 1 else ''} not http/https: "
+                        "removed, and kept as text in the description")
     for model, objects in (
         (PostMortem.teams.through, team_links), (PostMortem.authors.through, author_links), (TaggedItem, tagged),
         (Section, sections), (TimelineEvent, events), (ContributingFactor, factors), (ActionItem, items),

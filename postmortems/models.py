@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from taggit.managers import TaggableManager
 
+from postmortems.weblinks import WebURLField
+
 
 def _time_zone_choices():
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
@@ -259,7 +261,7 @@ class TimelineEvent(models.Model):
     occurred_at = models.DateTimeField("when")
     kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.OBSERVATION)
     description = models.TextField("what happened")
-    evidence_url = models.URLField("evidence link", max_length=500, blank=True)
+    evidence_url = WebURLField("evidence link", max_length=500, blank=True)
 
     class Meta:
         ordering = ["postmortem", "occurred_at", "id"]
@@ -345,7 +347,7 @@ class ActionItem(models.Model):
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     wont_do_reason = models.TextField("reason for won't do", blank=True)
-    tracker_url = models.URLField("tracker link", max_length=500, blank=True)
+    tracker_url = WebURLField("tracker link", max_length=500, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
