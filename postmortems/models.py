@@ -393,6 +393,38 @@ class ActionItem(models.Model):
             raise ValidationError({"wont_do_reason": "Say why this will not be done."})
 
 
+class UploadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return the images `user` may see: those of the post-mortems they may read."""
+        return self.filter(postmortem__in=PostMortem.objects.visible_to(user))
+
+
+class Upload(models.Model):
+    """An image dropped into a post-mortem's editor, stored re-encoded under MEDIA_ROOT.
+
+    It is served only to people who may see its post-mortem (postmortems.views.media_file).
+    """
+
+    path = models.CharField(max_length=255, unique=True, help_text="Where the file is, under MEDIA_ROOT.")
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["postmortem", "uploaded_at", "id"]
+
+    def __str__(self):
+        return self.path
+
+    @property
+    def url(self) -> str:
+        return reverse("media_file", kwargs={"name": self.path})
+
+
 class Revision(models.Model):
     """One save of a post-mortem: who, when, and a full snapshot for per-section differences."""
 
