@@ -148,7 +148,7 @@
     status.id = textarea.id + "-upload-status";
     status.setAttribute("role", "status");
     status.hidden = true;
-    widget.appendChild(status);
+    textarea.insertAdjacentElement("afterend", status);  // right under the field, above the preview
     var describedBy = textarea.getAttribute("aria-describedby");
     textarea.setAttribute("aria-describedby", (describedBy ? describedBy + " " : "") + status.id);
 
@@ -159,9 +159,15 @@
     }
 
     function insert(markdown) {
-      var start = textarea.selectionStart, end = textarea.selectionEnd, value = textarea.value;
+      // At the caret when the author is typing in this field; at the end when they dropped from elsewhere.
+      var value = textarea.value, focused = document.activeElement === textarea;
+      var start = focused ? textarea.selectionStart : value.length, end = focused ? textarea.selectionEnd : start;
       var before = value.slice(0, start), after = value.slice(end);
-      var text = (before && !/\n$/.test(before) ? "\n" : "") + markdown + (after && !/^\n/.test(after) ? "\n" : "");
+      // Its own paragraph when added after the text; its own line when put at the caret.
+      var lead = "";
+      if (before && !focused) lead = /\n\n$/.test(before) ? "" : (/\n$/.test(before) ? "\n" : "\n\n");
+      else if (before && !/\n$/.test(before)) lead = "\n";
+      var text = lead + markdown + (after && !/^\n/.test(after) ? "\n" : "");
       textarea.value = before + text + after;
       textarea.selectionStart = textarea.selectionEnd = start + text.length;
       textarea.dispatchEvent(new Event("input", { bubbles: true }));  // preview, coach, unsaved marker

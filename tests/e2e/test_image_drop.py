@@ -63,10 +63,11 @@ def test_a_dropped_non_image_is_refused_beside_the_field_and_the_text_is_unchang
     expect(status).to_contain_text("SVG drawings cannot be added")
     expect(field).to_have_value(STORY)
 
+    field.blur()  # dropped from the desktop onto a field the author is not typing in: added as its own paragraph
     drop(page, field, "graph.png", "image/png", png())
     expect(status).to_have_text("Added “graph.png”.")
     upload = Upload.objects.get()
-    expect(field).to_have_value(f"{STORY}\n![]({upload.url})")
+    expect(field).to_have_value(f"{STORY}\n\n![]({upload.url})")
     image = widget.locator(f".markdownx-preview img[src='{upload.url}']")
     expect(image).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth === 24", arg=image.element_handle())
