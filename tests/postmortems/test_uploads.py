@@ -315,6 +315,14 @@ def test_nginx_sends_the_file_when_accel_redirect_is_on(client, reader, images, 
     assert denied.status_code == 404 and "X-Accel-Redirect" not in denied
 
 
+def test_accel_redirect_quotes_the_path_nginx_unquotes(client, facilitator, media_root, settings):
+    settings.MEDIA_ACCEL_REDIRECT_PREFIX = "/protected-media"
+    plant(media_root, "uploads/%Y/%m/0b6e1c3e-58f0-4bb0-9d8e-1f5b3a8c2d11.png")
+    client.force_login(facilitator)
+    response = client.get("/media/uploads/%Y/%m/0b6e1c3e-58f0-4bb0-9d8e-1f5b3a8c2d11.png")
+    assert response["X-Accel-Redirect"] == "/protected-media/uploads/%25Y/%25m/0b6e1c3e-58f0-4bb0-9d8e-1f5b3a8c2d11.png"
+
+
 def plant(media_root, name, content=b"\x89PNG not really"):
     path = Path(media_root) / name
     path.parent.mkdir(parents=True, exist_ok=True)
