@@ -21,7 +21,7 @@ from postmortems import services
 from postmortems.models import Status
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 README = Path(__file__).resolve().parents[2] / "README.md"
