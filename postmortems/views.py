@@ -3,8 +3,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.core.validators import slug_re
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -352,7 +353,10 @@ def image_upload(request):
     it was refused, for the editor to show beside the text."""
     if not is_author(request.user):
         raise PermissionDenied("Only authors upload images.")
-    postmortem = get_postmortem_for(request, request.POST.get("postmortem", ""), write=True)
+    slug = request.POST.get("postmortem", "")
+    if not slug_re.fullmatch(slug):  # as the URL's <slug:…> would: no null bytes or other noise reach the query
+        raise Http404("No such post-mortem.")
+    postmortem = get_postmortem_for(request, slug, write=True)
     image = request.FILES.get("image")
     if image is None:
         return JsonResponse({"error": "Choose an image file to add."}, status=400)

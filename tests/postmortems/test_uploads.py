@@ -232,6 +232,7 @@ def test_the_post_mortem_must_be_named(client, author):
     client.force_login(author)
     assert upload(client, "graph.png", PNG_8, "image/png", postmortem=None).status_code == 404
     assert upload(client, "graph.png", PNG_8, "image/png", postmortem="no-such-thing").status_code == 404
+    assert upload(client, "graph.png", PNG_8, "image/png", postmortem="incident\x00-1").status_code == 404
 
 
 def test_anonymous_cannot_upload(client, draft):
