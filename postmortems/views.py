@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
@@ -37,6 +39,7 @@ from postmortems.models import (
     ContributingFactor,
     PostMortem,
     Profile,
+    Revision,
     Severity,
     Status,
     Team,
@@ -141,7 +144,7 @@ def postmortem_detail(request, slug):
         "is_facilitator": is_facilitator(user),
         "send_back_form": SendBackForm(),
         "missing": services.missing_required_sections(postmortem) if postmortem.status == Status.DRAFT else [],
-        "last_send_back": postmortem.revisions.filter(action="sent back").first(),
+        "last_send_back": Revision.objects.visible_to(user, postmortem).filter(action="sent back").first(),
         "coach": (
             coach.findings_for_review(postmortem, user=user)
             if postmortem.status != Status.PUBLISHED and (can_edit(user, postmortem) or is_facilitator(user))
@@ -155,7 +158,7 @@ def postmortem_detail(request, slug):
 def _editor_forms(request, postmortem):
     data = request.POST if request.method == "POST" else None
     return {
-        "form": PostMortemForm(data, instance=postmortem),
+        "form": PostMortemForm(data, instance=postmortem, user=request.user),
         "sections": SectionFormSet(data, queryset=postmortem.sections.all(), prefix="sections"),
         "events": TimelineEventFormSet(data, instance=postmortem, prefix="events"),
         "factors": ContributingFactorFormSet(
@@ -251,19 +254,28 @@ def postmortem_send_back(request, slug):
 
 @require_GET
 def postmortem_history(request, slug):
+    """The versions the user may read (readers: published ones only), and what one changed since the one before."""
     postmortem = get_postmortem_for(request, slug)
-    revisions = list(postmortem.revisions.select_related("user"))
-    selected = None
-    wanted = request.GET.get("version")
-    if wanted and wanted.isdigit():
-        selected = next((r for r in revisions if r.version == int(wanted)), None)
+    # Snapshots can be large: list the versions without them, then read the two being compared.
+    revisions = list(Revision.objects.visible_to(request.user, postmortem).select_related("user").defer("snapshot"))
+    wanted = request.GET.get("version", "")
+    version = int(wanted) if re.fullmatch(r"[0-9]{1,9}", wanted) else None
+    selected = next((r for r in revisions if r.version == version), None)
+    missing = bool(wanted) and selected is None  # the same answer for a hidden version and one that never was
     selected = selected or (revisions[0] if revisions else None)
     previous = next((r for r in revisions if selected and r.version < selected.version), None)
+    if selected is not None:
+        snapshots = dict(Revision.objects.filter(pk__in=[r.pk for r in (selected, previous) if r])
+                         .values_list("pk", "snapshot"))
+        for revision in (selected, previous):
+            if revision is not None:
+                revision.snapshot = snapshots[revision.pk]
     ctx = {
         "pm": postmortem,
         "revisions": revisions,
         "selected": selected,
         "previous": previous,
+        "missing": missing,
         "changes": revision_changes(previous, selected) if selected else [],
     }
     return render(request, "postmortems/history.html", ctx)

@@ -46,7 +46,7 @@ def record_shown_images(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('postmortems', '0008_web_links_only'),
+        ('postmortems', '0009_web_links_only'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

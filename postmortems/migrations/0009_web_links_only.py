@@ -61,7 +61,7 @@ def restore_unsafe_links(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('postmortems', '0007_postmortem_verbose_name'),
+        ('postmortems', '0008_bound_incident_times'),
     ]
 
     operations = [
