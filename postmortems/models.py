@@ -20,6 +20,8 @@ from django.utils.deconstruct import deconstructible
 from django.utils.formats import date_format
 from taggit.managers import TaggableManager
 
+from postmortems.weblinks import WebURLField
+
 # Revisions recorded by the Markdown importer (it has no user to name).
 IMPORT_ACTIONS = ("imported", "imported (updated)")
 
@@ -324,7 +326,7 @@ class TimelineEvent(models.Model):
     occurred_at = models.DateTimeField("when", validators=[validate_incident_time])
     kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.OBSERVATION)
     description = models.TextField("what happened")
-    evidence_url = models.URLField("evidence link", max_length=500, blank=True)
+    evidence_url = WebURLField("evidence link", max_length=500, blank=True)
 
     class Meta:
         ordering = ["postmortem", "occurred_at", "id"]
@@ -410,7 +412,7 @@ class ActionItem(models.Model):
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     wont_do_reason = models.TextField("reason for won't do", blank=True)
-    tracker_url = models.URLField("tracker link", max_length=500, blank=True)
+    tracker_url = WebURLField("tracker link", max_length=500, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -455,6 +457,37 @@ class ActionItem(models.Model):
         if self.status == ActionStatus.WONT_DO and not self.wont_do_reason.strip():
             raise ValidationError({"wont_do_reason": "Say why this will not be done."})
 
+
+class UploadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return the images `user` may see: those of the post-mortems they may read."""
+        return self.filter(postmortem__in=PostMortem.objects.visible_to(user))
+
+
+class Upload(models.Model):
+    """An image dropped into a post-mortem's editor, stored re-encoded under MEDIA_ROOT.
+
+    It is served only to people who may see its post-mortem (postmortems.views.media_file).
+    """
+
+    path = models.CharField(max_length=255, unique=True, help_text="Where the file is, under MEDIA_ROOT.")
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["postmortem", "uploaded_at", "id"]
+
+    def __str__(self):
+        return self.path
+
+    @property
+    def url(self) -> str:
+        return reverse("media_file", kwargs={"name": self.path})
 
 class RevisionQuerySet(models.QuerySet):
     def published_versions(self):
