@@ -238,8 +238,17 @@ class PostMortemAdminForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["base_version"].initial = self.instance.version
 
+    user = None  # set by PostMortemAdmin.get_form: who is saving
+
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and "restricted" in cleaned:
+            try:
+                services.check_restriction_change(
+                    user=self.user, postmortem=self.instance, restricted=cleaned["restricted"]
+                )
+            except PermissionDenied as exc:
+                self.add_error("restricted", str(exc))
         if self.instance.pk:
             base = cleaned.get("base_version")
             # Lock the row for the rest of the save: of two people saving from one version, the
@@ -337,6 +346,10 @@ class PostMortemAdmin(admin.ModelAdmin):
             fields += ["slug", "template"]
         return fields
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
     def get_prepopulated_fields(self, request, obj=None):
         return {} if obj is not None else super().get_prepopulated_fields(request, obj)
 
@@ -419,7 +432,7 @@ class PostMortemAdmin(admin.ModelAdmin):
                 (
                     r.version,
                     r.action,
-                    _person(r.user) if r.user else "someone",
+                    r.editor_name,
                     timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
                     format_html(" — “{}”", r.comment) if r.comment else "",
                 )
@@ -877,7 +890,7 @@ class RevisionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="By", ordering="user__username")
     def editor(self, obj):
-        return _person(obj.user) if obj.user else "—"
+        return obj.editor_name
 
 
 @admin.register(LanguageFinding)

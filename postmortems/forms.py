@@ -18,7 +18,9 @@ from postmortems.models import (
     Team,
     Template,
     TimelineEvent,
+    validate_incident_time,
 )
+from postmortems.roles import is_facilitator
 
 User = get_user_model()
 
@@ -66,7 +68,8 @@ class NewPostMortemForm(forms.Form):
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
     started_at = forms.DateTimeField(
-        label="Incident started", widget=DateTimeLocalInput(), help_text="In your time zone."
+        label="Incident started", widget=DateTimeLocalInput(), help_text="In your time zone.",
+        validators=[validate_incident_time],
     )
     restricted = forms.BooleanField(
         required=False, label="Restricted", help_text="Only authors and facilitators will see it (security incidents)."
@@ -106,10 +109,21 @@ class PostMortemForm(forms.ModelForm):
             "tags": TagWidget(attrs={"autocomplete": "off", "data-tag-autocomplete": "/tags/autocomplete/"}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["authors"].queryset = people()
         self.fields["started_at"].required = True
+        for name in ("started_at", "detected_at", "mitigated_at", "resolved_at"):
+            # The model checks this too; checked here first, a far-off year is named as such rather
+            # than as "before it started".
+            self.fields[name].validators.append(validate_incident_time)
+        if self.instance.restricted and not (user is not None and is_facilitator(user)):
+            # Authors may restrict but not lift (services.check_restriction_change): a disabled field
+            # keeps the stored value whatever is posted.
+            self.fields["restricted"].disabled = True
+            self.fields["restricted"].help_text = (
+                "Restricted: only its authors and facilitators see it. Only a facilitator can lift the restriction."
+            )
         self.fields["summary"].label = "Short summary"
         self.fields["summary"].help_text = "Two or three sentences, shown in lists, search results and feeds."
         if not self.is_bound:

@@ -8,18 +8,71 @@ tests/postmortems/test_no_blame_field.py walks every model to keep it so.
 
 import secrets
 import zoneinfo
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
+from django.utils.formats import date_format
 from taggit.managers import TaggableManager
 
 from postmortems.markdown import MAX_FIELD_CHARS, MAX_SECTION_CHARS, MarkdownValidator
+from postmortems.weblinks import WebURLField
 
 MARKDOWN = [MarkdownValidator(MAX_FIELD_CHARS)]
+
+# Revisions recorded by the Markdown importer (it has no user to name).
+IMPORT_ACTIONS = ("imported", "imported (updated)")
+
+EARLIEST_INCIDENT_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_INCIDENT_TIME_AHEAD = timedelta(days=365)
+
+
+def incident_time_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """Return the earliest and latest incident time Hindsight accepts: 1 January 1970 to a year from now."""
+    return EARLIEST_INCIDENT_TIME, (now or timezone.now()) + LATEST_INCIDENT_TIME_AHEAD
+
+
+def incident_time_error(value: datetime | None, now: datetime | None = None) -> str:
+    """Return why `value` cannot be an incident time (outside `incident_time_bounds`), or ""."""
+    if value is None:
+        return ""
+    earliest, latest = incident_time_bounds(now)
+    if earliest <= value <= latest:
+        return ""
+    return (
+        f"Choose a time from {date_format(earliest, 'j F Y')} to {date_format(latest, 'j F Y')} "
+        "(a year from now at most)."
+    )
+
+
+@deconstructible
+class IncidentTimeValidator:
+    """Keep incident times (and timeline events) between 1970 and a year from now.
+
+    A class, not bounds given as arguments, since "a year from now" moves: migrations store the
+    validator, not today's date.
+    """
+
+    code = "incident_time_out_of_range"
+
+    def __call__(self, value):
+        message = incident_time_error(value)
+        if message:
+            raise ValidationError(message, code=self.code)
+
+    def __eq__(self, other):
+        return isinstance(other, IncidentTimeValidator)
+
+    def __hash__(self):
+        return hash(self.code)
+
+
+validate_incident_time = IncidentTimeValidator()
 
 
 def _time_zone_choices():
@@ -154,10 +207,10 @@ class PostMortem(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     status_changed_at = models.DateTimeField(default=timezone.now)
 
-    started_at = models.DateTimeField("incident started", null=True, blank=True)
-    detected_at = models.DateTimeField("detected", null=True, blank=True)
-    mitigated_at = models.DateTimeField("mitigated", null=True, blank=True)
-    resolved_at = models.DateTimeField("resolved", null=True, blank=True)
+    started_at = models.DateTimeField("incident started", null=True, blank=True, validators=[validate_incident_time])
+    detected_at = models.DateTimeField("detected", null=True, blank=True, validators=[validate_incident_time])
+    mitigated_at = models.DateTimeField("mitigated", null=True, blank=True, validators=[validate_incident_time])
+    resolved_at = models.DateTimeField("resolved", null=True, blank=True, validators=[validate_incident_time])
 
     teams = models.ManyToManyField(Team, blank=True, related_name="postmortems")
     tags = TaggableManager(blank=True, help_text="Services, failure modes and themes, comma-separated.")
@@ -221,6 +274,19 @@ class PostMortem(models.Model):
     def is_authored_by(self, user) -> bool:
         return user.is_authenticated and self.authors.filter(pk=user.pk).exists()
 
+    def is_open_to_readers(self) -> bool:
+        """Return whether every signed-in reader may see it (published and not restricted)."""
+        return self.status == Status.PUBLISHED and not self.restricted
+
+    def shows_work_in_progress_to(self, user) -> bool:
+        """Return whether `user` may read its drafts and review versions, their differences and notes:
+        its authors, its facilitator and facilitators."""
+        from postmortems.roles import is_facilitator
+
+        if user is None or not user.is_authenticated:
+            return False
+        return is_facilitator(user) or self.facilitator_id == user.pk or self.is_authored_by(user)
+
 
 def _span(start, end):
     """Return real elapsed time; converting to UTC first, since Python subtracts wall-clock times
@@ -262,10 +328,10 @@ class TimelineEvent(models.Model):
     """What happened when. No user field: people appear by role in the description."""
 
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="timeline_events")
-    occurred_at = models.DateTimeField("when")
+    occurred_at = models.DateTimeField("when", validators=[validate_incident_time])
     kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.OBSERVATION)
     description = models.TextField("what happened", validators=MARKDOWN)
-    evidence_url = models.URLField("evidence link", max_length=500, blank=True)
+    evidence_url = WebURLField("evidence link", max_length=500, blank=True)
 
     class Meta:
         ordering = ["postmortem", "occurred_at", "id"]
@@ -351,7 +417,7 @@ class ActionItem(models.Model):
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     wont_do_reason = models.TextField("reason for won't do", blank=True)
-    tracker_url = models.URLField("tracker link", max_length=500, blank=True)
+    tracker_url = WebURLField("tracker link", max_length=500, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -397,6 +463,60 @@ class ActionItem(models.Model):
             raise ValidationError({"wont_do_reason": "Say why this will not be done."})
 
 
+class UploadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return the images `user` may see: those of the post-mortems they may read."""
+        return self.filter(postmortem__in=PostMortem.objects.visible_to(user))
+
+
+class Upload(models.Model):
+    """An image dropped into a post-mortem's editor, stored re-encoded under MEDIA_ROOT.
+
+    It is served only to people who may see its post-mortem (postmortems.views.media_file).
+    """
+
+    path = models.CharField(max_length=255, unique=True, help_text="Where the file is, under MEDIA_ROOT.")
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["postmortem", "uploaded_at", "id"]
+
+    def __str__(self):
+        return self.path
+
+    @property
+    def url(self) -> str:
+        return reverse("media_file", kwargs={"name": self.path})
+
+class RevisionQuerySet(models.QuerySet):
+    def published_versions(self):
+        """Return the revisions that record a published version (their snapshot's status is published).
+
+        Drafts, review versions and amendments still being written have another status there.
+        """
+        return self.filter(snapshot__status=Status.PUBLISHED)
+
+    def visible_to(self, user, postmortem: PostMortem):
+        """Return the revisions of `postmortem` that `user` may read.
+
+        Its authors, its facilitator and facilitators read every revision; anyone else who may see
+        the post-mortem reads its published versions only (their differences and notes included);
+        others read none.
+        """
+        revisions = self.filter(postmortem=postmortem)
+        if postmortem.shows_work_in_progress_to(user):
+            return revisions
+        if user is None or not user.is_authenticated or not postmortem.is_open_to_readers():
+            return revisions.none()
+        return revisions.published_versions()
+
+
 class Revision(models.Model):
     """One save of a post-mortem: who, when, and a full snapshot for per-section differences."""
 
@@ -408,12 +528,23 @@ class Revision(models.Model):
     comment = models.TextField(blank=True)
     snapshot = models.JSONField(default=dict)
 
+    objects = RevisionQuerySet.as_manager()
+
     class Meta:
         ordering = ["postmortem", "-version", "-id"]
         indexes = [models.Index(fields=["postmortem", "-version"], name="revision_history_idx")]
 
     def __str__(self):
         return f"{self.postmortem} v{self.version} ({self.action})"
+
+    @property
+    def editor_name(self) -> str:
+        """Who recorded it, as people read it: a name, "Imported", or "Former user" once the account is gone."""
+        if self.user is not None:
+            return self.user.get_full_name() or self.user.username
+        if self.action in IMPORT_ACTIONS:
+            return "Imported"
+        return "Former user"
 
 
 class LanguageRule(models.Model):

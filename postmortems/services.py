@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -16,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from knowledge import search
-from postmortems import coach
+from postmortems import coach, uploads
 from postmortems.models import (
     ActionItem,
     PostMortem,
@@ -25,6 +27,7 @@ from postmortems.models import (
     Severity,
     Status,
     Template,
+    Upload,
 )
 from postmortems.roles import is_facilitator
 
@@ -221,8 +224,10 @@ def postmortem_update(*, postmortem: PostMortem, user, base_version: int, forms:
     The version is claimed before anything is written, so of two people saving from the same
     version, the second is refused with StaleVersion and nothing of theirs is written.
     """
-    _claim_version(postmortem, base_version)
     main_form, *part_forms = forms
+    if "restricted" in main_form.cleaned_data:
+        check_restriction_change(user=user, postmortem=postmortem, restricted=main_form.cleaned_data["restricted"])
+    _claim_version(postmortem, base_version)
     saved = main_form.save(commit=False)
     saved.version = postmortem.version
     saved.save()
@@ -319,10 +324,41 @@ def postmortem_send_back(*, postmortem: PostMortem, user, comment: str) -> Revis
     return postmortem_record_change(postmortem=postmortem, user=user, action="sent back", comment=comment.strip())
 
 
+LIFT_RESTRICTION_REFUSED = (
+    "Only facilitators lift a restriction. Ask one if this post-mortem may be open to every reader."
+)
+
+
+def check_restriction_change(*, user, postmortem: PostMortem, restricted: bool) -> None:
+    """Raise PermissionDenied unless `user` may set `postmortem`'s restricted flag to `restricted`.
+
+    Authors of the post-mortem and facilitators may restrict it; only facilitators lift a
+    restriction. `user` None is Hindsight acting on its own (the Markdown import): it may restrict,
+    never lift. Leaving the flag as it is, and choosing it for a new post-mortem, is always allowed.
+    The flag is compared with the stored one, since a bound ModelForm has already set the new
+    value on the instance. Every path that saves the flag calls this: the editor, the admin, the
+    importer and `postmortem_set_restricted`.
+    """
+    if postmortem.pk is None:
+        return
+    stored = PostMortem.objects.filter(pk=postmortem.pk).values_list("restricted", flat=True).first()
+    if stored is None or stored == restricted:
+        return
+    if user is not None and is_facilitator(user):
+        return
+    if not restricted:
+        raise PermissionDenied(LIFT_RESTRICTION_REFUSED)
+    if user is not None and not postmortem.is_authored_by(user):
+        raise PermissionDenied("Only the post-mortem's authors and facilitators restrict it.")
+
+
 @transaction.atomic
 def postmortem_set_restricted(*, postmortem: PostMortem, user, restricted: bool) -> Revision:
-    if not is_facilitator(user):
-        raise PermissionDenied("Only facilitators change who may see a post-mortem.")
+    """Restrict `postmortem` to its authors and facilitators (its authors or a facilitator), or lift that
+    (a facilitator only)."""
+    if not (is_facilitator(user) or postmortem.is_authored_by(user)):
+        raise PermissionDenied("Only the post-mortem's authors and facilitators change who may see it.")
+    check_restriction_change(user=user, postmortem=postmortem, restricted=restricted)
     postmortem.restricted = restricted
     postmortem.save(update_fields=["restricted", "updated_at"])
     return postmortem_record_change(
@@ -342,3 +378,16 @@ def action_item_set_status(*, action_item: ActionItem, user, status: str, reason
         postmortem=action_item.postmortem, user=user, action="action item updated", comment=comment
     )
     return action_item
+
+
+@transaction.atomic
+def upload_create(*, postmortem: PostMortem, user, image, name: str = "") -> Upload:
+    """Store `image` (a file object) re-encoded as an image of `postmortem`; raise ImageRefused if it is not
+    a PNG, JPEG, GIF or WebP picture that decodes. Nothing is stored when it is refused."""
+    clean = uploads.clean_image(image, name=name)
+    path = default_storage.save(uploads.new_name(clean.extension), ContentFile(clean.data))
+    try:
+        return Upload.objects.create(path=path, postmortem=postmortem, uploaded_by=user)
+    except BaseException:
+        default_storage.delete(path)
+        raise

@@ -1,17 +1,26 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.core.validators import slug_re
 from django.db import connection
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from postmortems import coach, services
-from postmortems.access import can_edit, editable_action_item_ids, get_action_item_for, get_postmortem_for
+from postmortems.access import (
+    can_edit,
+    editable_action_item_ids,
+    get_action_item_for,
+    get_postmortem_for,
+    get_upload_for,
+)
 from postmortems.diffs import revision_changes
 from postmortems.forms import (
     ActionItemFormSet,
@@ -31,11 +40,13 @@ from postmortems.models import (
     ContributingFactor,
     PostMortem,
     Profile,
+    Revision,
     Severity,
     Status,
     Team,
 )
 from postmortems.roles import is_author, is_facilitator
+from postmortems.uploads import ImageRefused, file_response
 
 PAGE_SIZE = 25
 
@@ -134,7 +145,7 @@ def postmortem_detail(request, slug):
         "is_facilitator": is_facilitator(user),
         "send_back_form": SendBackForm(),
         "missing": services.missing_required_sections(postmortem) if postmortem.status == Status.DRAFT else [],
-        "last_send_back": postmortem.revisions.filter(action="sent back").first(),
+        "last_send_back": Revision.objects.visible_to(user, postmortem).filter(action="sent back").first(),
         "coach": (
             coach.findings_for_review(postmortem, user=user)
             if postmortem.status != Status.PUBLISHED and (can_edit(user, postmortem) or is_facilitator(user))
@@ -148,7 +159,7 @@ def postmortem_detail(request, slug):
 def _editor_forms(request, postmortem):
     data = request.POST if request.method == "POST" else None
     return {
-        "form": PostMortemForm(data, instance=postmortem),
+        "form": PostMortemForm(data, instance=postmortem, user=request.user),
         "sections": SectionFormSet(data, queryset=postmortem.sections.all(), prefix="sections"),
         "events": TimelineEventFormSet(data, instance=postmortem, prefix="events"),
         "factors": ContributingFactorFormSet(
@@ -244,19 +255,28 @@ def postmortem_send_back(request, slug):
 
 @require_GET
 def postmortem_history(request, slug):
+    """The versions the user may read (readers: published ones only), and what one changed since the one before."""
     postmortem = get_postmortem_for(request, slug)
-    revisions = list(postmortem.revisions.select_related("user"))
-    selected = None
-    wanted = request.GET.get("version")
-    if wanted and wanted.isdigit():
-        selected = next((r for r in revisions if r.version == int(wanted)), None)
+    # Snapshots can be large: list the versions without them, then read the two being compared.
+    revisions = list(Revision.objects.visible_to(request.user, postmortem).select_related("user").defer("snapshot"))
+    wanted = request.GET.get("version", "")
+    version = int(wanted) if re.fullmatch(r"[0-9]{1,9}", wanted) else None
+    selected = next((r for r in revisions if r.version == version), None)
+    missing = bool(wanted) and selected is None  # the same answer for a hidden version and one that never was
     selected = selected or (revisions[0] if revisions else None)
     previous = next((r for r in revisions if selected and r.version < selected.version), None)
+    if selected is not None:
+        snapshots = dict(Revision.objects.filter(pk__in=[r.pk for r in (selected, previous) if r])
+                         .values_list("pk", "snapshot"))
+        for revision in (selected, previous):
+            if revision is not None:
+                revision.snapshot = snapshots[revision.pk]
     ctx = {
         "pm": postmortem,
         "revisions": revisions,
         "selected": selected,
         "previous": previous,
+        "missing": missing,
         "changes": revision_changes(previous, selected) if selected else [],
     }
     return render(request, "postmortems/history.html", ctx)
@@ -338,10 +358,25 @@ def markdown_preview(request):
 
 @require_POST
 def image_upload(request):
-    """Drag-and-drop image upload for authors; markdownx checks type and size."""
+    """An image dropped into a post-mortem's editor: JSON with the Markdown that shows it, or (400) why
+    it was refused, for the editor to show beside the text."""
     if not is_author(request.user):
         raise PermissionDenied("Only authors upload images.")
-    from markdownx.views import ImageUploadView
+    slug = request.POST.get("postmortem", "")
+    if not slug_re.fullmatch(slug):  # as the URL's <slug:…> would: no null bytes or other noise reach the query
+        raise Http404("No such post-mortem.")
+    postmortem = get_postmortem_for(request, slug, write=True)
+    image = request.FILES.get("image")
+    if image is None:
+        return JsonResponse({"error": "Choose an image file to add."}, status=400)
+    try:
+        upload = services.upload_create(postmortem=postmortem, user=request.user, image=image, name=image.name[:80])
+    except ImageRefused as refusal:
+        return JsonResponse({"error": str(refusal)}, status=400)
+    return JsonResponse({"image_code": f"![]({upload.url})", "url": upload.url})
 
-    return ImageUploadView.as_view()(request)
 
+@require_safe
+def media_file(request, name):
+    """An image dropped into the editor, for people who may see its post-mortem (404 for anyone else)."""
+    return file_response(get_upload_for(request, name))
