@@ -191,12 +191,13 @@ def test_remote_images_become_links_and_only_our_uploads_show_as_images():
 
 
 @pytest.mark.django_db
-def test_an_uploaded_image_shows_as_an_image(client, author, tmp_path, settings):
-    from tests.postmortems.test_uploads import png_bytes, upload
+def test_an_uploaded_image_shows_as_an_image(client, author, make_postmortem, tmp_path, settings):
+    from tests.postmortems.test_uploads import image_bytes, upload
 
     settings.MEDIA_ROOT = tmp_path
+    draft = make_postmortem(authors=[author])
     client.force_login(author)
-    image_code = upload(client, "graph.png", png_bytes(), "image/png").json()["image_code"]
+    image_code = upload(client, "graph.png", image_bytes("PNG"), "image/png", postmortem=draft).json()["image_code"]
     html = render_markdown(f"The graph:\n\n{image_code}")
     assert [tag for tag, _ in elements(html)].count("img") == 1
 
