@@ -20,7 +20,10 @@ from django.utils.deconstruct import deconstructible
 from django.utils.formats import date_format
 from taggit.managers import TaggableManager
 
+from postmortems.markdown import MAX_FIELD_CHARS, MAX_SECTION_CHARS, MarkdownValidator
 from postmortems.weblinks import WebURLField
+
+MARKDOWN = [MarkdownValidator(MAX_FIELD_CHARS)]
 
 # Revisions recorded by the Markdown importer (it has no user to name).
 IMPORT_ACTIONS = ("imported", "imported (updated)")
@@ -197,7 +200,9 @@ class PostMortemQuerySet(models.QuerySet):
 class PostMortem(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
-    summary = models.TextField(blank=True, help_text="Two or three sentences: what happened and what it meant.")
+    summary = models.TextField(
+        blank=True, validators=MARKDOWN, help_text="Two or three sentences: what happened and what it meant."
+    )
     severity = models.CharField(max_length=4, choices=Severity.choices, default=Severity.SEV3)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     status_changed_at = models.DateTimeField(default=timezone.now)
@@ -300,7 +305,7 @@ class Section(models.Model):
     guidance = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=SectionKind.choices, default=SectionKind.NARRATIVE)
     required = models.BooleanField(default=False)
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, validators=[MarkdownValidator(MAX_SECTION_CHARS)])
 
     class Meta:
         ordering = ["postmortem", "position", "id"]
@@ -325,7 +330,7 @@ class TimelineEvent(models.Model):
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="timeline_events")
     occurred_at = models.DateTimeField("when", validators=[validate_incident_time])
     kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.OBSERVATION)
-    description = models.TextField("what happened")
+    description = models.TextField("what happened", validators=MARKDOWN)
     evidence_url = WebURLField("evidence link", max_length=500, blank=True)
 
     class Meta:
@@ -352,7 +357,7 @@ class FactorCategory(models.Model):
 class ContributingFactor(models.Model):
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="factors")
     category = models.ForeignKey(FactorCategory, on_delete=models.PROTECT, related_name="factors")
-    description = models.TextField()
+    description = models.TextField(validators=MARKDOWN)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -398,7 +403,7 @@ class ActionItemQuerySet(models.QuerySet):
 class ActionItem(models.Model):
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="action_items")
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=MARKDOWN)
     kind = models.CharField(max_length=20, choices=ActionKind.choices, default=ActionKind.PREVENT)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     owner = models.ForeignKey(

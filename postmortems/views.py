@@ -33,6 +33,7 @@ from postmortems.forms import (
     SendBackForm,
     TimelineEventFormSet,
 )
+from postmortems.markdown import render_preview
 from postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -350,13 +351,9 @@ def profile(request):
 
 @require_POST
 def markdown_preview(request):
-    """The editor's live preview, through the one sanitising renderer (sign-in required)."""
-    from postmortems.markdown import render_markdown
-
-    text = request.POST.get("content", "")
-    if len(text) > 200_000:
-        return HttpResponse("Too long to preview.", status=413, content_type="text/plain")
-    return HttpResponse(render_markdown(text))
+    """The editor's live preview of a section, through the one sanitising renderer (sign-in required)."""
+    html, status = render_preview(request.POST.get("content", ""))
+    return HttpResponse(html, status=status)
 
 
 @require_POST
