@@ -3,8 +3,9 @@
 `build_archive()` returns everything people wrote or configured: users (by username, with their
 groups, permissions, password hashes and profiles), groups, teams, templates with their sections,
 factor categories, language rules, tags, post-mortems with every part (sections, timeline, factors,
-action items, revisions, coach dismissals and findings), related links, and reading lists with their
-items and read marks. `restore_archive(data)` writes it into a freshly migrated database.
+action items, revisions, coach dismissals and findings, records of uploaded images), related links,
+and reading lists with their items and read marks. `restore_archive(data)` writes it into a freshly
+migrated database.
 
 Incident times and timeline events out of range (1970 … a year from now), as an archive made
 before they were checked may hold, are repaired the way migration repair_times_out_of_range
@@ -48,8 +49,10 @@ from postmortems.models import (
     Template,
     TemplateSection,
     TimelineEvent,
+    Upload,
     utc_text,
 )
+from postmortems.weblinks import move_refused_link
 
 FORMAT = "hindsight-archive"
 VERSION = 1
@@ -61,8 +64,8 @@ ARCHIVED_MODELS = {
     "postmortems.Template", "postmortems.TemplateSection", "postmortems.PostMortem", "postmortems.Section",
     "postmortems.TimelineEvent", "postmortems.FactorCategory", "postmortems.ContributingFactor",
     "postmortems.ActionItem", "postmortems.Revision", "postmortems.LanguageRule", "postmortems.FindingDismissal",
-    "postmortems.LanguageFinding", "knowledge.RelatedLink", "knowledge.ReadingList", "knowledge.ReadingListItem",
-    "knowledge.ReadMark",
+    "postmortems.LanguageFinding", "postmortems.Upload", "knowledge.RelatedLink", "knowledge.ReadingList",
+    "knowledge.ReadingListItem", "knowledge.ReadMark",
 }
 REBUILT_MODELS = {"knowledge.SearchDocument", "knowledge.SearchFacts", "knowledge.SearchTerm"}
 LEFT_OUT_MODELS = {
@@ -167,7 +170,7 @@ def _template(template: Template) -> dict:
 def _postmortems():
     return PostMortem.objects.select_related("facilitator", "template").prefetch_related(
         "teams", "tags", "authors", "sections", "timeline_events", "factors__category", "action_items__owner",
-        "revisions__user", "dismissals__user", "language_findings",
+        "revisions__user", "dismissals__user", "language_findings", "uploads__uploaded_by",
     ).order_by("pk")
 
 
@@ -222,6 +225,11 @@ def _postmortem(pm: PostMortem) -> dict:
              "start": f.start, "end": f.end, "message": f.message, "suggestion": f.suggestion,
              "created_at": _dt(f.created_at)}
             for f in by_pk(pm.language_findings.all())
+        ],
+        # The image files themselves stay in MEDIA_ROOT (copy it along); these say whose they are.
+        "uploads": [
+            {"id": u.pk, "path": u.path, "uploaded_by": _username(u.uploaded_by), "uploaded_at": _dt(u.uploaded_at)}
+            for u in by_pk(pm.uploads.all())
         ],
     }
 
@@ -399,7 +407,7 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags, warnin
 
     content_type = ContentType.objects.get_for_model(PostMortem)
     team_links, author_links, tagged = [], [], []
-    sections, events, factors, items, revisions, dismissals, findings = [], [], [], [], [], [], []
+    sections, events, factors, items, revisions, dismissals, findings, uploads = [], [], [], [], [], [], [], []
     for pm, row in zip(postmortems, rows, strict=True):
         team_links += [PostMortem.teams.through(postmortem_id=pm.pk, team=teams[s]) for s in row["teams"]]
         author_links += [PostMortem.authors.through(postmortem_id=pm.pk, user=users[u]) for u in row["authors"]]
@@ -424,10 +432,18 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags, warnin
                        for d in row["dismissals"]]
         findings += [LanguageFinding(postmortem_id=pm.pk, **{**f, "created_at": _parse_dt(f["created_at"])})
                      for f in row["findings"]]
+        uploads += [Upload(postmortem_id=pm.pk, id=u["id"], path=u["path"], uploaded_at=_parse_dt(u["uploaded_at"]),
+                           uploaded_by=user(u["uploaded_by"]) if u["uploaded_by"] else None)
+                    for u in row.get("uploads", [])]  # archives written before uploads were recorded have none
+    moved = sum(move_refused_link(e, "evidence_url", "description", "Evidence") for e in events)
+    moved += sum(move_refused_link(a, "tracker_url", "description", "Tracker") for a in items)
+    if moved:
+        warnings.append(f"{moved} tracker or evidence link{'s' if moved != 1 else ''} not http/https: "
+                        "removed, and kept as text in the description")
     for model, objects in (
         (PostMortem.teams.through, team_links), (PostMortem.authors.through, author_links), (TaggedItem, tagged),
         (Section, sections), (TimelineEvent, events), (ContributingFactor, factors), (ActionItem, items),
-        (Revision, revisions), (FindingDismissal, dismissals), (LanguageFinding, findings),
+        (Revision, revisions), (FindingDismissal, dismissals), (LanguageFinding, findings), (Upload, uploads),
     ):
         model.objects.bulk_create(objects, batch_size=1000)
     return {pm.slug: pm for pm in postmortems}
@@ -477,7 +493,7 @@ def _restore_library(data: dict, users: dict[str, User], postmortems: dict[str, 
 def _reset_sequences() -> None:
     """Move PostgreSQL's id sequences past the ids the restore wrote (SQLite needs nothing)."""
     models = [Team, TemplateSection, PostMortem, Section, TimelineEvent, ContributingFactor, ActionItem, Revision,
-              FindingDismissal, LanguageFinding, RelatedLink, ReadingList, ReadingListItem, ReadMark]
+              FindingDismissal, LanguageFinding, Upload, RelatedLink, ReadingList, ReadingListItem, ReadMark]
     statements = connection.ops.sequence_reset_sql(no_style(), models)
     with connection.cursor() as cursor:
         for sql in statements:

@@ -30,7 +30,7 @@ import re
 import textwrap
 import zoneinfo
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
@@ -38,7 +38,7 @@ import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -65,6 +65,7 @@ from postmortems.models import (
 )
 from postmortems.services import check_restriction_change, postmortem_record_change, unique_slug
 from postmortems.timeline import ParsedEvent, cell_text, find_date, parse_timeline, split_row
+from postmortems.weblinks import removed_link_note, validate_web_url
 
 COMMIT_EVERY = 50
 
@@ -236,8 +237,34 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
     elif not doc.summary:
         summary_body = next((body for heading, body in doc.sections if SUMMARY_HEADING.match(heading)), "")
         doc.summary = summary_body.strip().split("\n\n")[0].strip()
+    _refuse_unsafe_links(doc)
     doc.stats = _stats(text)
     return doc
+
+
+def _refuse_unsafe_links(doc: Document) -> None:
+    """Keep only web links as links (the rule the models hold); a refused one stays visible as text."""
+    for item in doc.action_items:
+        if item.tracker_url and not _is_web_url(item.tracker_url):
+            doc.warnings.append(f"tracker link of “{item.title[:40]}” refused (not an http/https link); "
+                                "kept as text in its description")
+            note = removed_link_note("Tracker", item.tracker_url)
+            item.description = f"{item.description}\n\n{note}" if item.description else note
+            item.tracker_url = ""
+    for index, event in enumerate(doc.events):
+        if event.evidence_url and not _is_web_url(event.evidence_url):
+            doc.warnings.append(f"evidence link of the event “{event.description[:40]}” refused (not an "
+                                "http/https link); kept as text in its description")
+            note = removed_link_note("Evidence", event.evidence_url)
+            doc.events[index] = replace(event, description=f"{event.description}\n\n{note}", evidence_url="")
+
+
+def _is_web_url(value: str) -> bool:
+    try:
+        validate_web_url(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _front_matter(text: str) -> tuple[dict, str]:

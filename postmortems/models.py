@@ -20,6 +20,11 @@ from django.utils.deconstruct import deconstructible
 from django.utils.formats import date_format
 from taggit.managers import TaggableManager
 
+from postmortems.markdown import MAX_FIELD_CHARS, MAX_SECTION_CHARS, MarkdownValidator
+from postmortems.weblinks import WebURLField
+
+MARKDOWN = [MarkdownValidator(MAX_FIELD_CHARS)]
+
 # Revisions recorded by the Markdown importer (it has no user to name).
 IMPORT_ACTIONS = ("imported", "imported (updated)")
 
@@ -229,7 +234,9 @@ class PostMortemQuerySet(models.QuerySet):
 class PostMortem(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
-    summary = models.TextField(blank=True, help_text="Two or three sentences: what happened and what it meant.")
+    summary = models.TextField(
+        blank=True, validators=MARKDOWN, help_text="Two or three sentences: what happened and what it meant."
+    )
     severity = models.CharField(max_length=4, choices=Severity.choices, default=Severity.SEV3)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     status_changed_at = models.DateTimeField(default=timezone.now)
@@ -346,7 +353,7 @@ class Section(models.Model):
     guidance = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=SectionKind.choices, default=SectionKind.NARRATIVE)
     required = models.BooleanField(default=False)
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, validators=[MarkdownValidator(MAX_SECTION_CHARS)])
 
     class Meta:
         ordering = ["postmortem", "position", "id"]
@@ -371,8 +378,8 @@ class TimelineEvent(models.Model):
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="timeline_events")
     occurred_at = models.DateTimeField("when", validators=[validate_incident_time])
     kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.OBSERVATION)
-    description = models.TextField("what happened")
-    evidence_url = models.URLField("evidence link", max_length=500, blank=True)
+    description = models.TextField("what happened", validators=MARKDOWN)
+    evidence_url = WebURLField("evidence link", max_length=500, blank=True)
 
     class Meta:
         ordering = ["postmortem", "occurred_at", "id"]
@@ -412,7 +419,7 @@ class FactorCategory(models.Model):
 class ContributingFactor(models.Model):
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="factors")
     category = models.ForeignKey(FactorCategory, on_delete=models.PROTECT, related_name="factors")
-    description = models.TextField()
+    description = models.TextField(validators=MARKDOWN)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -458,7 +465,7 @@ class ActionItemQuerySet(models.QuerySet):
 class ActionItem(models.Model):
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="action_items")
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=MARKDOWN)
     kind = models.CharField(max_length=20, choices=ActionKind.choices, default=ActionKind.PREVENT)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     owner = models.ForeignKey(
@@ -472,7 +479,7 @@ class ActionItem(models.Model):
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     wont_do_reason = models.TextField("reason for won't do", blank=True)
-    tracker_url = models.URLField("tracker link", max_length=500, blank=True)
+    tracker_url = WebURLField("tracker link", max_length=500, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -517,6 +524,37 @@ class ActionItem(models.Model):
         if self.status == ActionStatus.WONT_DO and not self.wont_do_reason.strip():
             raise ValidationError({"wont_do_reason": "Say why this will not be done."})
 
+
+class UploadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return the images `user` may see: those of the post-mortems they may read."""
+        return self.filter(postmortem__in=PostMortem.objects.visible_to(user))
+
+
+class Upload(models.Model):
+    """An image dropped into a post-mortem's editor, stored re-encoded under MEDIA_ROOT.
+
+    It is served only to people who may see its post-mortem (postmortems.views.media_file).
+    """
+
+    path = models.CharField(max_length=255, unique=True, help_text="Where the file is, under MEDIA_ROOT.")
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["postmortem", "uploaded_at", "id"]
+
+    def __str__(self):
+        return self.path
+
+    @property
+    def url(self) -> str:
+        return reverse("media_file", kwargs={"name": self.path})
 
 class RevisionQuerySet(models.QuerySet):
     def published_versions(self):

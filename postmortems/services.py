@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -16,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from knowledge import search
-from postmortems import coach
+from postmortems import coach, uploads
 from postmortems.models import (
     ActionItem,
     PostMortem,
@@ -25,6 +27,7 @@ from postmortems.models import (
     Severity,
     Status,
     Template,
+    Upload,
 )
 from postmortems.roles import is_facilitator
 
@@ -375,3 +378,16 @@ def action_item_set_status(*, action_item: ActionItem, user, status: str, reason
         postmortem=action_item.postmortem, user=user, action="action item updated", comment=comment
     )
     return action_item
+
+
+@transaction.atomic
+def upload_create(*, postmortem: PostMortem, user, image, name: str = "") -> Upload:
+    """Store `image` (a file object) re-encoded as an image of `postmortem`; raise ImageRefused if it is not
+    a PNG, JPEG, GIF or WebP picture that decodes. Nothing is stored when it is refused."""
+    clean = uploads.clean_image(image, name=name)
+    path = default_storage.save(uploads.new_name(clean.extension), ContentFile(clean.data))
+    try:
+        return Upload.objects.create(path=path, postmortem=postmortem, uploaded_by=user)
+    except BaseException:
+        default_storage.delete(path)
+        raise

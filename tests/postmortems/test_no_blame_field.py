@@ -15,6 +15,7 @@ ALLOWED_USER_FIELDS = {
     ("postmortems", "revision", "user"): "who edited the write-up",
     ("postmortems", "profile", "user"): "the user's own settings",
     ("postmortems", "findingdismissal", "user"): "who dismissed a language finding",
+    ("postmortems", "upload", "uploaded_by"): "who added an image to the write-up",
     ("knowledge", "relatedlink", "created_by"): "who linked two write-ups",
     ("knowledge", "readinglist", "created_by"): "who curated a list",
     ("knowledge", "readmark", "user"): "the reader's own progress",

@@ -57,7 +57,7 @@ def repair_times_out_of_range(apps, schema_editor, now: datetime | None = None) 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("postmortems", "0008_bound_incident_times"),
+        ("postmortems", "0011_markdown_fields_limit_length_and_nesting"),
     ]
 
     operations = [
