@@ -7,6 +7,11 @@ action items, revisions, coach dismissals and findings, records of uploaded imag
 and reading lists with their items and read marks. `restore_archive(data)` writes it into a freshly
 migrated database.
 
+Incident times and timeline events out of range (1970 … a year from now), as an archive made
+before they were checked may hold, are repaired the way migration repair_times_out_of_range
+repairs a database, each named in the report's warnings: a restore gives what upgrading the
+database the archive came from gives, and an old backup still restores.
+
 References are by natural key (usernames, slugs, names), so the archive does not depend on the
 ids of the database it came from. Content keeps its ids all the same (post-mortems, their parts,
 teams, reading lists …), so links that carry an id keep working after a move; on PostgreSQL the id
@@ -45,6 +50,7 @@ from postmortems.models import (
     TemplateSection,
     TimelineEvent,
     Upload,
+    utc_text,
 )
 from postmortems.weblinks import move_refused_link
 
@@ -378,6 +384,7 @@ def _restore_rules(rows: list[dict]) -> None:
 def _restore_postmortems(rows, users, teams, templates, categories, tags, warnings) -> dict[str, PostMortem]:
     user = users.get
     postmortems = []
+    now = timezone.now()
     for row in rows:
         postmortems.append(PostMortem(
             id=row["id"], title=row["title"], slug=row["slug"], summary=row["summary"], severity=row["severity"],
@@ -390,6 +397,8 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags, warnin
             created_at=_parse_dt(row["created_at"]), updated_at=_parse_dt(row["updated_at"]),
             source_path=row["source_path"], source_checksum=row["source_checksum"],
         ))
+    for pm in postmortems:
+        _repair_incident_times(pm, now, warnings)
     PostMortem.objects.bulk_create(postmortems, batch_size=500)
     # bulk_create stamps auto_now fields with the current time; put the archived times back.
     for pm, row in zip(postmortems, rows, strict=True):
@@ -404,8 +413,9 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags, warnin
         author_links += [PostMortem.authors.through(postmortem_id=pm.pk, user=users[u]) for u in row["authors"]]
         tagged += [TaggedItem(tag=tags[name], content_type=content_type, object_id=pm.pk) for name in row["tags"]]
         sections += [Section(postmortem_id=pm.pk, **s) for s in row["sections"]]
-        events += [TimelineEvent(postmortem_id=pm.pk, **{**e, "occurred_at": _parse_dt(e["occurred_at"])})
-                   for e in row["timeline"]]
+        for e in row["timeline"]:
+            events.append(TimelineEvent(postmortem_id=pm.pk, **{**e, "occurred_at": _parse_dt(e["occurred_at"])}))
+            _repair_event(events[-1], pm, now, warnings)
         factors += [ContributingFactor(postmortem_id=pm.pk, id=f["id"], category=categories[f["category"]],
                                        description=f["description"], position=f["position"]) for f in row["factors"]]
         items += [ActionItem(
@@ -437,6 +447,20 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags, warnin
     ):
         model.objects.bulk_create(objects, batch_size=1000)
     return {pm.slug: pm for pm in postmortems}
+
+
+def _repair_incident_times(pm: PostMortem, now: datetime, warnings: list[str]) -> None:
+    for name, value in pm.clear_times_out_of_range(now).items():
+        label = PostMortem._meta.get_field(name).verbose_name
+        warnings.append(f"post-mortem {pm.slug}: {label} {utc_text(value)} was out of range; left empty "
+                        "(the editor asks for it again)")
+
+
+def _repair_event(event: TimelineEvent, pm: PostMortem, now: datetime, warnings: list[str]) -> None:
+    recorded = event.occurred_at
+    if event.move_into_range(now):
+        warnings.append(f"post-mortem {pm.slug}: timeline event at {utc_text(recorded)} was out of range; "
+                        f"moved to {utc_text(event.occurred_at)}, with a note in its description")
 
 
 def _restore_library(data: dict, users: dict[str, User], postmortems: dict[str, PostMortem]) -> None:

@@ -74,6 +74,40 @@ class IncidentTimeValidator:
 
 validate_incident_time = IncidentTimeValidator()
 
+INCIDENT_TIME_FIELDS = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+
+
+def utc_text(value: datetime) -> str:
+    """Return `value` as "9999-12-31 23:59 UTC" (as written, when UTC cannot hold it)."""
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        return value.isoformat(" ", "minutes")
+    return f"{value.year:04d}-{value:%m-%d %H:%M} UTC"  # %Y does not pad years before 1000
+
+
+def out_of_range_note(value: datetime) -> str:
+    """Return the note that starts the description of a timeline event whose time was out of range."""
+    return f"(The time recorded for this event, {utc_text(value)}, was out of range.) "
+
+
+class DisplayZone(zoneinfo.ZoneInfo):
+    """A time zone for showing stored times, in which a time the local calendar cannot hold stays in UTC.
+
+    9999-12-31 23:59 UTC is in year 10000 in Auckland, 0001-01-01 00:00 UTC before year 1 in Los
+    Angeles: a plain ZoneInfo raises OverflowError there, and every page showing such a time (a
+    template's `date` filter, a form's initial value, the admin) would fail. The incident times
+    are bounded (`incident_time_bounds`), but a value stored another way (an old row, a raw SQL
+    edit) must not take pages down. Time zones of the pages are activated as DisplayZone (see
+    postmortems.middleware); otherwise it behaves as the ZoneInfo of the same key.
+    """
+
+    def fromutc(self, dt):
+        try:
+            return super().fromutc(dt)
+        except OverflowError:
+            return dt.replace(tzinfo=UTC)
+
 
 def _time_zone_choices():
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
@@ -95,11 +129,11 @@ class Profile(models.Model):
     def __str__(self):
         return f"Profile of {self.user}"
 
-    def tzinfo(self):
+    def tzinfo(self) -> DisplayZone:
         try:
-            return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
+            return DisplayZone(self.time_zone or settings.TIME_ZONE)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+            return DisplayZone(settings.TIME_ZONE)
 
     def rotate_feed_token(self):
         self.feed_token = new_feed_token()
@@ -274,6 +308,20 @@ class PostMortem(models.Model):
     def is_authored_by(self, user) -> bool:
         return user.is_authenticated and self.authors.filter(pk=user.pk).exists()
 
+    def clear_times_out_of_range(self, now: datetime | None = None) -> dict[str, datetime]:
+        """Empty the incident times outside `incident_time_bounds` (not saved); return the ones emptied by field.
+
+        For times stored before they were checked: the editor asks for a start time again. The
+        migration repair_times_out_of_range does the same to the rows in the database.
+        """
+        cleared = {}
+        for name in INCIDENT_TIME_FIELDS:
+            value = getattr(self, name)
+            if incident_time_error(value, now):
+                cleared[name] = value
+                setattr(self, name, None)
+        return cleared
+
     def is_open_to_readers(self) -> bool:
         """Return whether every signed-in reader may see it (published and not restricted)."""
         return self.status == Status.PUBLISHED and not self.restricted
@@ -338,6 +386,20 @@ class TimelineEvent(models.Model):
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.description[:60]}"
+
+    def move_into_range(self, now: datetime | None = None) -> bool:
+        """Move an event outside `incident_time_bounds` to the nearest bound (not saved); return whether it moved.
+
+        For times stored before they were checked: what happened is kept, its description starts
+        with a note of the time recorded. The migration repair_times_out_of_range does the same
+        to the rows in the database.
+        """
+        if not incident_time_error(self.occurred_at, now):
+            return False
+        earliest, latest = incident_time_bounds(now)
+        self.description = out_of_range_note(self.occurred_at) + self.description
+        self.occurred_at = earliest if self.occurred_at < earliest else latest
+        return True
 
 
 class FactorCategory(models.Model):
