@@ -7,12 +7,14 @@ Revision and refreshes the search index and the coach's findings like a change o
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import DataError, models, transaction
 from django.db.models import Count, OuterRef, Subquery
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -55,6 +57,7 @@ from postmortems.models import (
     Template,
     TemplateSection,
     TimelineEvent,
+    incident_time_bounds,
 )
 from postmortems.roles import AUTHORS, FACILITATORS, READERS, is_facilitator
 
@@ -71,6 +74,49 @@ ROLES_IN_ONE_LINE = (
     "Facilitators also review, publish, send back and see restricted ones, and — with Staff status — "
     "use this desk. Give each person one role group."
 )
+
+
+class BoundedDateHierarchy:
+    """A date drill-down (`date_hierarchy`) over 1970 to a year ahead, the span incident times may have.
+
+    Django lists the drill-down's years, months and days by converting dates to the reader's time
+    zone in the database, and computes the end of the year a link asks for: a date stored out of
+    range (year 1, year 9999, from before incident times were checked or a raw SQL edit) or a link
+    to such a year overflows there. The drill-down leaves such rows out (they stay in the list, see
+    postmortems.templatetags.hindsight_admin), and a link to a year outside the span is answered
+    with a message instead of an error, like a hand-written filter that converts such a date (SQLite
+    reports the overflow as a DataError).
+    """
+
+    change_list_template = "admin/hindsight/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        first, last = (timezone.localtime(bound).year for bound in incident_time_bounds())
+        field = self.date_hierarchy
+        asked = request.GET.getlist(f"{field}__year")
+        if field and asked and not all(_year_within(year, first, last) for year in asked):
+            self.message_user(request, f"The dates go from {first} to {last}: choose a year from those.",
+                              messages.WARNING)
+            params = request.GET.copy()
+            for part in ("year", "month", "day"):
+                params.pop(f"{field}__{part}", None)
+            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}" if params else request.path)
+        return super().changelist_view(request, extra_context)
+
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)
+        except DataError as error:
+            self.message_user(request, "That filter could not be applied: a date stored out of range cannot be "
+                              "converted to your time zone.", messages.WARNING)
+            raise IncorrectLookupParameters(error) from error
+
+
+def _year_within(text: str, first: int, last: int) -> bool:
+    try:
+        return first <= int(text) <= last
+    except ValueError:
+        return False
 
 
 def _names(objects) -> str:
@@ -240,8 +286,17 @@ class PostMortemAdminForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["base_version"].initial = self.instance.version
 
+    user = None  # set by PostMortemAdmin.get_form: who is saving
+
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and "restricted" in cleaned:
+            try:
+                services.check_restriction_change(
+                    user=self.user, postmortem=self.instance, restricted=cleaned["restricted"]
+                )
+            except PermissionDenied as exc:
+                self.add_error("restricted", str(exc))
         if self.instance.pk:
             base = cleaned.get("base_version")
             # Lock the row for the rest of the save: of two people saving from one version, the
@@ -260,7 +315,7 @@ class PostMortemAdminForm(forms.ModelForm):
 
 
 @admin.register(PostMortem)
-class PostMortemAdmin(admin.ModelAdmin):
+class PostMortemAdmin(BoundedDateHierarchy, admin.ModelAdmin):
     form = PostMortemAdminForm
     list_display = [
         "title",
@@ -358,6 +413,10 @@ class PostMortemAdmin(admin.ModelAdmin):
             fields += ["slug", "template"]
         return fields
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
+
     def get_prepopulated_fields(self, request, obj=None):
         return {} if obj is not None else super().get_prepopulated_fields(request, obj)
 
@@ -451,7 +510,7 @@ class PostMortemAdmin(admin.ModelAdmin):
                 (
                     r.version,
                     r.action,
-                    _person(r.user) if r.user else "someone",
+                    r.editor_name,
                     timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
                     format_html(" — “{}”", r.comment) if r.comment else "",
                 )
@@ -943,7 +1002,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Revision)
-class RevisionAdmin(ReadOnlyAdmin):
+class RevisionAdmin(BoundedDateHierarchy, ReadOnlyAdmin):
     list_display = ["postmortem", "version", "action", "editor", "created_at", "comment"]
     list_filter = [("user", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["postmortem", "user"]
@@ -956,7 +1015,7 @@ class RevisionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="By", ordering="user__username")
     def editor(self, obj):
-        return _person(obj.user) if obj.user else "—"
+        return obj.editor_name
 
 
 @admin.register(LanguageFinding)

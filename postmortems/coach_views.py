@@ -5,6 +5,7 @@ JSON errors (401, 403, 404, 413...) instead of redirects or HTML error pages whe
 """
 
 import json
+import re
 from datetime import datetime
 
 from django import forms
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_GET
 
 from postmortems import coach
 from postmortems.access import can_edit, get_postmortem_for
-from postmortems.models import LanguageRule, Priority, Team
+from postmortems.models import EARLIEST_INCIDENT_TIME, LanguageRule, Priority, Team
 from postmortems.roles import is_facilitator
 from postmortems.services import pending_amendment
 
@@ -284,10 +285,16 @@ def trends(request):
 
 
 def _month_from(value: str):
+    """Return (the first instant of the month `value` names, "") or (None, why it cannot be used)."""
     if not value:
         return None, ""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", value):
+        return None, "Months look like 2025-03."
     try:
         parsed = datetime.strptime(value, "%Y-%m")
     except ValueError:
         return None, "Months look like 2025-03."
+    first, this_month = EARLIEST_INCIDENT_TIME.date(), timezone.localdate().replace(day=1)
+    if not first <= parsed.date() <= this_month:
+        return None, f"Choose a month from {first:%Y-%m} to {this_month:%Y-%m}: findings are counted in no other."
     return timezone.make_aware(parsed), ""

@@ -14,18 +14,31 @@ from taggit.forms import TagField, TagWidget
 from taggit.utils import edit_string_for_tags
 
 from postmortems.models import (
+    ActionItem,
     ActionKind,
     ActionStatus,
+    ContributingFactor,
     EventKind,
     FactorCategory,
+    PostMortem,
     Priority,
     Profile,
+    Section,
     Severity,
     Team,
     Template,
+    TimelineEvent,
+    validate_incident_time,
 )
+from postmortems.roles import is_facilitator
+from postmortems.weblinks import WebURLFormField
 
 User = get_user_model()
+
+
+def model_validators(model, name: str) -> list:
+    """Return the validators of `model`'s field `name`, so a plain form checks what the model checks."""
+    return list(model._meta.get_field(name).validators)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -71,7 +84,8 @@ class NewPostMortemForm(forms.Form):
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
     started_at = forms.DateTimeField(
-        label="Incident started", widget=DateTimeLocalInput(), help_text="In your time zone."
+        label="Incident started", widget=DateTimeLocalInput(), help_text="In your time zone.",
+        validators=[validate_incident_time],
     )
     restricted = forms.BooleanField(
         required=False, label="Restricted", help_text="Only authors and facilitators will see it (security incidents)."
@@ -131,15 +145,23 @@ class EditorForm(forms.Form):
     conflicts = forms.CharField(widget=forms.HiddenInput, required=False)
     title = forms.CharField(max_length=200)
     summary = forms.CharField(
-        label="Short summary", required=False,
+        label="Short summary", required=False, validators=model_validators(PostMortem, "summary"),
         help_text="Two or three sentences, shown in lists, search results and feeds.",
         widget=forms.Textarea(attrs={"rows": 3, "data-coach-location": "summary", "data-coach-kind": "summary"}),
     )
     severity = forms.ChoiceField(choices=Severity.choices)
-    started_at = forms.DateTimeField(label="Incident started", widget=DateTimeLocalInput())
-    detected_at = forms.DateTimeField(label="Detected", required=False, widget=DateTimeLocalInput())
-    mitigated_at = forms.DateTimeField(label="Mitigated", required=False, widget=DateTimeLocalInput())
-    resolved_at = forms.DateTimeField(label="Resolved", required=False, widget=DateTimeLocalInput())
+    started_at = forms.DateTimeField(
+        label="Incident started", widget=DateTimeLocalInput(), validators=[validate_incident_time]
+    )
+    detected_at = forms.DateTimeField(
+        label="Detected", required=False, widget=DateTimeLocalInput(), validators=[validate_incident_time]
+    )
+    mitigated_at = forms.DateTimeField(
+        label="Mitigated", required=False, widget=DateTimeLocalInput(), validators=[validate_incident_time]
+    )
+    resolved_at = forms.DateTimeField(
+        label="Resolved", required=False, widget=DateTimeLocalInput(), validators=[validate_incident_time]
+    )
     teams = forms.TypedMultipleChoiceField(coerce=int, required=False, widget=forms.CheckboxSelectMultiple)
     authors = forms.TypedMultipleChoiceField(
         coerce=int, widget=forms.SelectMultiple(attrs={"size": 5}),
@@ -154,11 +176,18 @@ class EditorForm(forms.Form):
         help_text="Visible only to its authors and facilitators (security incidents, for example).",
     )
 
-    def __init__(self, *args, choices: EditorChoices, **kwargs):
+    def __init__(self, *args, choices: EditorChoices, restriction_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.conflict_panels = {}
         self.fields["teams"].choices = choices.teams
         self.fields["authors"].choices = [(pk, label) for pk, _, label in choices.people]
+        if restriction_locked:
+            # Authors may restrict but not lift (services.check_restriction_change): a disabled field
+            # keeps the stored value whatever is posted.
+            self.fields["restricted"].disabled = True
+            self.fields["restricted"].help_text = (
+                "Restricted: only its authors and facilitators see it. Only a facilitator can lift the restriction."
+            )
 
     def clean(self):
         data = super().clean()
@@ -178,7 +207,7 @@ class EditorForm(forms.Form):
 
 class SectionForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput)
-    body = forms.CharField(required=False)
+    body = forms.CharField(required=False, validators=model_validators(Section, "body"))
 
     def __init__(self, *args, section=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -246,26 +275,32 @@ class TimelineRowForm(RowForm):
         label="When", help_text="", widget=forms.DateTimeInput(
             format="%Y-%m-%d %H:%M", attrs={"placeholder": "2024-03-01 14:05",
                                             "autocomplete": "off", "class": "input--when"}),
+        validators=[validate_incident_time],
     )
     kind = forms.ChoiceField(choices=EventKind.choices, initial=EventKind.OBSERVATION)
     description = forms.CharField(
-        label="What happened", widget=forms.Textarea(attrs={"rows": 2, "data-coach-kind": "timeline"})
+        label="What happened", widget=forms.Textarea(attrs={"rows": 2, "data-coach-kind": "timeline"}),
+        validators=model_validators(TimelineEvent, "description"),
     )
-    evidence_url = forms.URLField(
-        label="Evidence link", max_length=500, required=False, assume_scheme="https",
+    evidence_url = WebURLFormField(
+        label="Evidence link", max_length=500, required=False,
         widget=forms.URLInput(attrs={"placeholder": "https://…"}),
     )
 
 
 class FactorRowForm(RowForm):
     category = forms.TypedChoiceField(coerce=int, empty_value=None)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "data-coach-kind": "factor"}))
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2, "data-coach-kind": "factor"}),
+        validators=model_validators(ContributingFactor, "description"),
+    )
 
 
 class ActionRowForm(RowForm):
     title = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"data-coach-kind": "action_item"}))
     description = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2, "data-coach-kind": "action_item"})
+        required=False, widget=forms.Textarea(attrs={"rows": 2, "data-coach-kind": "action_item"}),
+        validators=model_validators(ActionItem, "description"),
     )
     kind = forms.ChoiceField(choices=ActionKind.choices, initial=ActionKind.PREVENT)
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.MEDIUM)
@@ -273,8 +308,8 @@ class ActionRowForm(RowForm):
     due_date = forms.DateField(required=False, widget=DateInput())
     status = forms.ChoiceField(choices=ActionStatus.choices, initial=ActionStatus.OPEN)
     wont_do_reason = forms.CharField(label="Reason for won't do", required=False, widget=forms.TextInput())
-    tracker_url = forms.URLField(
-        label="Tracker link", max_length=500, required=False, assume_scheme="https",
+    tracker_url = WebURLFormField(
+        label="Tracker link", max_length=500, required=False,
         widget=forms.URLInput(attrs={"placeholder": "https://…"}),
     )
 
@@ -373,9 +408,11 @@ class ConflictPanel:
 class Editor:
     """The editor's forms for one post-mortem, from a document or from a POST, and back to a document."""
 
-    def __init__(self, postmortem, *, data=None, document: dict | None = None, version: int | None = None,
-                 amendment=None, restricted: bool | None = None, conflicts=()):
+    def __init__(self, postmortem, *, user=None, data=None, document: dict | None = None,
+                 version: int | None = None, amendment=None, restricted: bool | None = None, conflicts=()):
         self.postmortem = postmortem
+        # Authors may restrict but not lift a restriction (services.check_restriction_change).
+        restriction_locked = postmortem.restricted and not (user is not None and is_facilitator(user))
         named = [*(document or {}).get("authors", []),
                  *(row.get("owner") for row in (document or {}).get("action_items", []) if row.get("owner"))]
         self.choices = EditorChoices(postmortem, named)
@@ -392,7 +429,8 @@ class Editor:
             initial = {"main": None, "sections": None, "events": None, "factors": None, "actions": None}
             self._add_posted_conflict_sections(data)
         c = self.choices
-        self.form = EditorForm(data, initial=initial["main"], choices=c)
+        main_initial = initial["main"] if data is None else {"restricted": postmortem.restricted}
+        self.form = EditorForm(data, initial=main_initial, choices=c, restriction_locked=restriction_locked)
         self.sections = SectionsFormSet(data, initial=initial["sections"], prefix="sections",
                                         sections=self.section_info)
         self.events = _formset(_row_form(TimelineRowForm), MAX_EVENTS)(

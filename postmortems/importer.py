@@ -30,7 +30,7 @@ import re
 import textwrap
 import zoneinfo
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
@@ -38,12 +38,14 @@ import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
 
 from postmortems.models import (
+    IMPORT_ACTIONS,
     ActionItem,
     ActionKind,
     ActionStatus,
@@ -59,11 +61,12 @@ from postmortems.models import (
     Team,
     Template,
     TimelineEvent,
+    incident_time_error,
 )
-from postmortems.services import postmortem_record_change, unique_slug
+from postmortems.services import check_restriction_change, postmortem_record_change, unique_slug
 from postmortems.timeline import ParsedEvent, cell_text, find_date, parse_timeline, split_row
+from postmortems.weblinks import removed_link_note, validate_web_url
 
-IMPORT_ACTIONS = ("imported", "imported (updated)")
 COMMIT_EVERY = 50
 
 TIMELINE_HEADING = re.compile(r"\btimelines?\b|\bchronolog|\bsequence of events\b|\border of events\b", re.I)
@@ -234,8 +237,34 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
     elif not doc.summary:
         summary_body = next((body for heading, body in doc.sections if SUMMARY_HEADING.match(heading)), "")
         doc.summary = summary_body.strip().split("\n\n")[0].strip()
+    _refuse_unsafe_links(doc)
     doc.stats = _stats(text)
     return doc
+
+
+def _refuse_unsafe_links(doc: Document) -> None:
+    """Keep only web links as links (the rule the models hold); a refused one stays visible as text."""
+    for item in doc.action_items:
+        if item.tracker_url and not _is_web_url(item.tracker_url):
+            doc.warnings.append(f"tracker link of “{item.title[:40]}” refused (not an http/https link); "
+                                "kept as text in its description")
+            note = removed_link_note("Tracker", item.tracker_url)
+            item.description = f"{item.description}\n\n{note}" if item.description else note
+            item.tracker_url = ""
+    for index, event in enumerate(doc.events):
+        if event.evidence_url and not _is_web_url(event.evidence_url):
+            doc.warnings.append(f"evidence link of the event “{event.description[:40]}” refused (not an "
+                                "http/https link); kept as text in its description")
+            note = removed_link_note("Evidence", event.evidence_url)
+            doc.events[index] = replace(event, description=f"{event.description}\n\n{note}", evidence_url="")
+
+
+def _is_web_url(value: str) -> bool:
+    try:
+        validate_web_url(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _front_matter(text: str) -> tuple[dict, str]:
@@ -762,6 +791,10 @@ def import_document(doc: Document, *, path: Path, digest: str, options: Options,
     if doc.unparsed_timeline_lines:
         report.notes.append(f"{doc.unparsed_timeline_lines} timeline line(s) without a readable time kept as text")
     restricted = options.restricted or _bool(doc.front_matter.get("restricted"))
+    bad_date = _date_out_of_range(doc, source_path=key, tz=_document_zone(doc, options))
+    if bad_date:
+        report.outcome, report.reason = "failed", bad_date
+        return report
     if existing is not None:
         report.slug = existing.slug
         if existing.source_checksum == digest:
@@ -773,9 +806,11 @@ def import_document(doc: Document, *, path: Path, digest: str, options: Options,
             report.reason = (f"changed in Hindsight since it was imported ({last.action}); "
                              "pass --overwrite to replace those changes with the file")
             return report
-        if existing.restricted and not restricted:
+        try:
+            check_restriction_change(user=None, postmortem=existing, restricted=restricted)
+        except PermissionDenied:
             restricted = True
-            report.notes.append("stays restricted (it is restricted in Hindsight)")
+            report.notes.append("stays restricted (it is restricted in Hindsight; only a facilitator lifts that)")
         report.outcome = would + "updated"
     else:
         report.outcome = would + "imported"
@@ -899,7 +934,7 @@ def _document_from_file(doc: Document, *, current: dict, postmortem: PostMortem,
 def _save(doc: Document, *, existing: PostMortem | None, key: str, digest: str, restricted: bool,
           options: Options, lookups: _Lookups, report: FileReport) -> PostMortem:
     front = doc.front_matter
-    tz = _zone(front.get("time_zone") or front.get("timezone")) or options.tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    tz = _document_zone(doc, options)
     postmortem = existing or PostMortem(version=0, source_path=key)
     postmortem.title = doc.title
     postmortem.summary = doc.summary
@@ -940,6 +975,49 @@ def _save(doc: Document, *, existing: PostMortem | None, key: str, digest: str, 
         comment=f"From {Path(key).name}",
     )
     return postmortem
+
+
+def _document_zone(doc: Document, options: Options) -> tzinfo:
+    front = doc.front_matter
+    return _zone(front.get("time_zone") or front.get("timezone")) or options.tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _date_out_of_range(doc: Document, *, source_path: str, tz: tzinfo) -> str:
+    """Return why the file cannot be imported because of a date outside 1970 … a year from now, or "".
+
+    Such a file is not imported at all (rather than imported with the date left out), so that
+    nothing in it is silently dropped: the report names the date to correct.
+    """
+    times = PostMortem(source_path=source_path)
+    try:
+        _set_times(times, doc, tz)
+    except OverflowError:  # a duration that carries a time past year 9999
+        too_late = datetime.max.replace(tzinfo=UTC)
+        return "an incident time is out of range: " + _lower_first(incident_time_error(too_late))
+    for label, value in (("incident start", times.started_at), ("detected time", times.detected_at),
+                         ("mitigated time", times.mitigated_at), ("resolved time", times.resolved_at)):
+        error = incident_time_error(value)
+        if error:
+            return f"the {label} {_local(value, tz)} is out of range: {_lower_first(error)}"
+    bad = [e for e in doc.events if incident_time_error(e.occurred_at)]
+    if bad:
+        first = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        return (f"the timeline event at {_local(first.occurred_at, tz)}{more} is out of range: "
+                f"{_lower_first(incident_time_error(first.occurred_at))}")
+    return ""
+
+
+def _local(value: datetime, tz: tzinfo) -> str:
+    try:
+        value = value.astimezone(tz)
+    except OverflowError:
+        pass
+    return f"{value.year:04d}-{value:%m-%d %H:%M}"  # %Y does not pad years before 1000
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _stated(front: dict, names: tuple[str, ...], tz: tzinfo) -> tuple[bool, datetime | None]:

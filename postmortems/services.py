@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -22,7 +24,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from knowledge import search
-from postmortems import coach, documents
+from postmortems import coach, documents, uploads
 from postmortems.documents import Conflict
 from postmortems.models import (
     ActionItem,
@@ -41,6 +43,7 @@ from postmortems.models import (
     Team,
     Template,
     TimelineEvent,
+    Upload,
 )
 from postmortems.roles import is_facilitator
 
@@ -378,6 +381,8 @@ def postmortem_save(
         raise EditConflict(merged=merged, conflicts=conflicts, current=current, version=postmortem.version)
     loaded_restricted = (base_snap or {}).get("restricted", postmortem.restricted)
     change_restricted = restricted is not None and restricted not in (loaded_restricted, postmortem.restricted)
+    if change_restricted:
+        check_restriction_change(user=user, postmortem=postmortem, restricted=restricted)
     if postmortem.status == Status.PUBLISHED:
         return _save_amendment(postmortem=postmortem, amendment=amendment, user=user, merged=merged,
                                current=current, restricted=restricted if change_restricted else None,
@@ -793,10 +798,41 @@ def _move_coach_locations(postmortem: PostMortem, created: dict[tuple[str, int],
         model.objects.bulk_update(rows, ["location"])
 
 
+LIFT_RESTRICTION_REFUSED = (
+    "Only facilitators lift a restriction. Ask one if this post-mortem may be open to every reader."
+)
+
+
+def check_restriction_change(*, user, postmortem: PostMortem, restricted: bool) -> None:
+    """Raise PermissionDenied unless `user` may set `postmortem`'s restricted flag to `restricted`.
+
+    Authors of the post-mortem and facilitators may restrict it; only facilitators lift a
+    restriction. `user` None is Hindsight acting on its own (the Markdown import): it may restrict,
+    never lift. Leaving the flag as it is, and choosing it for a new post-mortem, is always allowed.
+    The flag is compared with the stored one, since a bound ModelForm has already set the new
+    value on the instance. Every path that saves the flag calls this: the editor, the admin, the
+    importer and `postmortem_set_restricted`.
+    """
+    if postmortem.pk is None:
+        return
+    stored = PostMortem.objects.filter(pk=postmortem.pk).values_list("restricted", flat=True).first()
+    if stored is None or stored == restricted:
+        return
+    if user is not None and is_facilitator(user):
+        return
+    if not restricted:
+        raise PermissionDenied(LIFT_RESTRICTION_REFUSED)
+    if user is not None and not postmortem.is_authored_by(user):
+        raise PermissionDenied("Only the post-mortem's authors and facilitators restrict it.")
+
+
 @transaction.atomic
 def postmortem_set_restricted(*, postmortem: PostMortem, user, restricted: bool) -> Revision:
-    if not is_facilitator(user):
-        raise PermissionDenied("Only facilitators change who may see a post-mortem.")
+    """Restrict `postmortem` to its authors and facilitators (its authors or a facilitator), or lift that
+    (a facilitator only)."""
+    if not (is_facilitator(user) or postmortem.is_authored_by(user)):
+        raise PermissionDenied("Only the post-mortem's authors and facilitators change who may see it.")
+    check_restriction_change(user=user, postmortem=postmortem, restricted=restricted)
     postmortem.restricted = restricted
     postmortem.save(update_fields=["restricted", "updated_at"])
     return postmortem_record_change(
@@ -816,3 +852,16 @@ def action_item_set_status(*, action_item: ActionItem, user, status: str, reason
         postmortem=action_item.postmortem, user=user, action="action item updated", comment=comment
     )
     return action_item
+
+
+@transaction.atomic
+def upload_create(*, postmortem: PostMortem, user, image, name: str = "") -> Upload:
+    """Store `image` (a file object) re-encoded as an image of `postmortem`; raise ImageRefused if it is not
+    a PNG, JPEG, GIF or WebP picture that decodes. Nothing is stored when it is refused."""
+    clean = uploads.clean_image(image, name=name)
+    path = default_storage.save(uploads.new_name(clean.extension), ContentFile(clean.data))
+    try:
+        return Upload.objects.create(path=path, postmortem=postmortem, uploaded_by=user)
+    except BaseException:
+        default_storage.delete(path)
+        raise

@@ -1,18 +1,27 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.core.validators import slug_re
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from postmortems import coach, services
-from postmortems.access import can_edit, editable_action_item_ids, get_action_item_for, get_postmortem_for
+from postmortems.access import (
+    can_edit,
+    editable_action_item_ids,
+    get_action_item_for,
+    get_postmortem_for,
+    get_upload_for,
+)
 from postmortems.diffs import document_changes, revision_changes
 from postmortems.forms import (
     ActionStatusForm,
@@ -21,6 +30,7 @@ from postmortems.forms import (
     ProfileForm,
     SendBackForm,
 )
+from postmortems.markdown import render_preview
 from postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -28,11 +38,13 @@ from postmortems.models import (
     AmendmentStatus,
     PostMortem,
     Profile,
+    Revision,
     Severity,
     Status,
     Team,
 )
 from postmortems.roles import is_author, is_facilitator
+from postmortems.uploads import ImageRefused, file_response
 
 PAGE_SIZE = 25
 
@@ -161,14 +173,16 @@ def postmortem_edit(request, slug):
     if request.method == "POST":
         return _editor_save(request, postmortem)
     document, amendment = services.working_document(postmortem)
-    editor = Editor(postmortem, document=document, version=postmortem.version, amendment=amendment)
+    editor = Editor(postmortem, user=request.user, document=document, version=postmortem.version, amendment=amendment)
     return _render_editor(request, postmortem, editor, amendment=amendment)
 
 
 def _editor_save(request, postmortem):
     """Save the editor's POST; on bad input or a conflict, show the editor again with everything kept."""
     amendment = services.pending_amendment(postmortem)
-    editor = Editor(postmortem, data=request.POST, document=amendment.document if amendment else None)
+    editor = Editor(
+        postmortem, user=request.user, data=request.POST, document=amendment.document if amendment else None
+    )
     if not editor.is_valid():
         messages.error(request, "Nothing was saved: please correct the fields marked below.")
         return _render_editor(request, postmortem, editor, status=400)
@@ -181,7 +195,7 @@ def _editor_save(request, postmortem):
         )
     except services.EditConflict as exc:
         amendment = services.pending_amendment(postmortem)
-        shown = Editor(postmortem, document=exc.merged, version=exc.version, amendment=amendment,
+        shown = Editor(postmortem, user=request.user, document=exc.merged, version=exc.version, amendment=amendment,
                        restricted=editor.restricted, conflicts=exc.conflicts)
         shown.show_conflicts([c.key for c in exc.conflicts], theirs=exc.current, mine=exc.merged)
         return _render_editor(request, postmortem, shown, status=409, amendment=amendment)
@@ -350,19 +364,28 @@ def amendment_discard(request, slug):
 
 @require_GET
 def postmortem_history(request, slug):
+    """The versions the user may read (readers: published ones only), and what one changed since the one before."""
     postmortem = get_postmortem_for(request, slug)
-    revisions = list(postmortem.revisions.select_related("user"))
-    selected = None
-    wanted = request.GET.get("version")
-    if wanted and wanted.isdigit():
-        selected = next((r for r in revisions if r.version == int(wanted)), None)
+    # Snapshots can be large: list the versions without them, then read the two being compared.
+    revisions = list(Revision.objects.visible_to(request.user, postmortem).select_related("user").defer("snapshot"))
+    wanted = request.GET.get("version", "")
+    version = int(wanted) if re.fullmatch(r"[0-9]{1,9}", wanted) else None
+    selected = next((r for r in revisions if r.version == version), None)
+    missing = bool(wanted) and selected is None  # the same answer for a hidden version and one that never was
     selected = selected or (revisions[0] if revisions else None)
     previous = next((r for r in revisions if selected and r.version < selected.version), None)
+    if selected is not None:
+        snapshots = dict(Revision.objects.filter(pk__in=[r.pk for r in (selected, previous) if r])
+                         .values_list("pk", "snapshot"))
+        for revision in (selected, previous):
+            if revision is not None:
+                revision.snapshot = snapshots[revision.pk]
     ctx = {
         "pm": postmortem,
         "revisions": revisions,
         "selected": selected,
         "previous": previous,
+        "missing": missing,
         "changes": revision_changes(previous, selected) if selected else [],
     }
     return render(request, "postmortems/history.html", ctx)
@@ -437,21 +460,32 @@ def profile(request):
 
 @require_POST
 def markdown_preview(request):
-    """The editor's live preview, through the one sanitising renderer (sign-in required)."""
-    from postmortems.markdown import render_markdown
-
-    text = request.POST.get("content", "")
-    if len(text) > 200_000:
-        return HttpResponse("Too long to preview.", status=413, content_type="text/plain")
-    return HttpResponse(render_markdown(text))
+    """The editor's live preview of a section, through the one sanitising renderer (sign-in required)."""
+    html, status = render_preview(request.POST.get("content", ""))
+    return HttpResponse(html, status=status)
 
 
 @require_POST
 def image_upload(request):
-    """Drag-and-drop image upload for authors; markdownx checks type and size."""
+    """An image dropped into a post-mortem's editor: JSON with the Markdown that shows it, or (400) why
+    it was refused, for the editor to show beside the text."""
     if not is_author(request.user):
         raise PermissionDenied("Only authors upload images.")
-    from markdownx.views import ImageUploadView
+    slug = request.POST.get("postmortem", "")
+    if not slug_re.fullmatch(slug):  # as the URL's <slug:…> would: no null bytes or other noise reach the query
+        raise Http404("No such post-mortem.")
+    postmortem = get_postmortem_for(request, slug, write=True)
+    image = request.FILES.get("image")
+    if image is None:
+        return JsonResponse({"error": "Choose an image file to add."}, status=400)
+    try:
+        upload = services.upload_create(postmortem=postmortem, user=request.user, image=image, name=image.name[:80])
+    except ImageRefused as refusal:
+        return JsonResponse({"error": str(refusal)}, status=400)
+    return JsonResponse({"image_code": f"![]({upload.url})", "url": upload.url})
 
-    return ImageUploadView.as_view()(request)
 
+@require_safe
+def media_file(request, name):
+    """An image dropped into the editor, for people who may see its post-mortem (404 for anyone else)."""
+    return file_response(get_upload_for(request, name))

@@ -458,6 +458,90 @@
     }, 150); });
   }
 
+  /* Images dropped or pasted into a Markdown field. Handled here rather than by markdownx, whose
+     script writes "Invalid response" into the author's text when an upload is refused: this listener
+     runs first (capture phase, on the widget around the field) and markdownx never sees the files.
+     The refusal is shown beside the field; the text is only ever changed by a successful upload. */
+  form.querySelectorAll("textarea.markdownx-editor").forEach(function (textarea) {
+    var widget = textarea.closest(".markdownx") || textarea.parentNode;
+    var status = document.createElement("p");
+    status.className = "upload-status";
+    status.id = textarea.id + "-upload-status";
+    status.setAttribute("role", "status");
+    status.hidden = true;
+    textarea.insertAdjacentElement("afterend", status);  // right under the field, above the preview
+    var describedBy = textarea.getAttribute("aria-describedby");
+    textarea.setAttribute("aria-describedby", (describedBy ? describedBy + " " : "") + status.id);
+
+    function show(text, kind) {
+      status.textContent = text;
+      status.className = "upload-status upload-status--" + kind;
+      status.hidden = false;
+    }
+
+    function insert(markdown) {
+      // At the caret when the author is typing in this field; at the end when they dropped from elsewhere.
+      var value = textarea.value, focused = document.activeElement === textarea;
+      var start = focused ? textarea.selectionStart : value.length, end = focused ? textarea.selectionEnd : start;
+      var before = value.slice(0, start), after = value.slice(end);
+      // Its own paragraph when added after the text; its own line when put at the caret.
+      var lead = "";
+      if (before && !focused) lead = /\n\n$/.test(before) ? "" : (/\n$/.test(before) ? "\n" : "\n\n");
+      else if (before && !/\n$/.test(before)) lead = "\n";
+      var text = lead + markdown + (after && !/^\n/.test(after) ? "\n" : "");
+      textarea.value = before + text + after;
+      textarea.selectionStart = textarea.selectionEnd = start + text.length;
+      textarea.dispatchEvent(new Event("input", { bubbles: true }));  // preview, coach, unsaved marker
+    }
+
+    function refusal(response, data, name) {
+      if (data && data.error) return data.error;
+      if (response.status === 403) return "You may not add images to this post-mortem.";
+      if (response.status === 413) return "“" + name + "” is too large to upload.";
+      return "“" + name + "” could not be uploaded (the server answered " + response.status + "). Your text is unchanged.";
+    }
+
+    function send(file) {
+      var body = new FormData();
+      body.append("image", file);
+      body.append("postmortem", form.getAttribute("data-postmortem"));
+      show("Uploading “" + file.name + "”…", "busy");
+      return fetch(textarea.getAttribute("data-markdownx-upload-urls-path"), {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "XMLHttpRequest", "Accept": "application/json" }
+      }).then(function (response) {
+        return response.json().catch(function () { return null; }).then(function (data) {
+          if (response.ok && data && data.image_code) {
+            insert(data.image_code);
+            show("Added “" + file.name + "”.", "done");
+          } else {
+            show(refusal(response, data, file.name), "error");
+          }
+        });
+      }).catch(function () {
+        show("Could not reach the server, so “" + file.name + "” was not added. Your text is unchanged.", "error");
+      });
+    }
+
+    function takeFiles(event, files) {
+      if (!files || !files.length) return;
+      event.preventDefault();
+      event.stopPropagation();
+      widget.querySelectorAll(".drop").forEach(function (el) { el.classList.remove("drop"); });
+      Array.prototype.reduce.call(files, function (previous, file) {
+        return previous.then(function () { return send(file); });
+      }, Promise.resolve());
+    }
+
+    widget.addEventListener("drop", function (event) {
+      if (event.target === textarea) takeFiles(event, event.dataTransfer && event.dataTransfer.files);
+    }, true);
+    widget.addEventListener("paste", function (event) {
+      if (event.target === textarea) takeFiles(event, event.clipboardData && event.clipboardData.files);
+    }, true);
+  });
+
+
   /* ---- Timeline paste: preview parsed events, then add them as rows ---------------------- */
   var paste = form.querySelector("details.paste");
   if (paste) {

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('postmortems', '0007_postmortem_verbose_name'),
+        ('postmortems', '0012_repair_times_out_of_range'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
