@@ -217,6 +217,15 @@ STORAGES = {
     },
 }
 
+# The editor posts a whole post-mortem as one plain form, so that it works without JavaScript and
+# every row is validated where it is shown. A long one (2,000 timeline events from a pasted chat
+# log, 200 factors, 200 action items) is about 13,000 fields and 1 MB; Django's defaults (1,000
+# fields, 2.5 MB) refused about 140 events with "too many fields". The limits below match the
+# editor's own (postmortems/forms.py: 3,000 events, 500 factors, 500 action items, 200 sections)
+# and still bound what one request can make the server parse.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 25_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
+
 # Markdown editor: every preview goes through the one sanitising renderer. Images dropped into it are
 # posted to the upload URL, answered by postmortems.views.image_upload (not by markdownx).
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "postmortems.markdown.render_markdown"

@@ -13,7 +13,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, models, transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -41,6 +41,8 @@ from postmortems.coach import pattern_error, rule_matches
 from postmortems.models import (
     ActionItem,
     ActionStatus,
+    Amendment,
+    AmendmentStatus,
     ContributingFactor,
     FactorCategory,
     FindingDismissal,
@@ -138,7 +140,7 @@ class ReviewQueueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "review":
-            return queryset.filter(status=Status.IN_REVIEW)
+            return queryset.awaiting_review()
         return queryset
 
 
@@ -364,12 +366,31 @@ class PostMortemAdmin(BoundedDateHierarchy, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
+        pending = Amendment.objects.pending().filter(postmortem=OuterRef("pk")).values("status")[:1]
         return (
             super()
             .get_queryset(request)
-            .annotate(open_action_item_count=open_action_items_count(), open_finding_count=open_findings_count())
+            .annotate(open_action_item_count=open_action_items_count(), open_finding_count=open_findings_count(),
+                      amendment_status=Subquery(pending))
             .prefetch_related("teams", "tags", "authors")
         )
+
+    def has_change_permission(self, request, obj=None):
+        # A published post-mortem's text changes only through an amendment, reviewed in the editor
+        # like a first publication; here it is shown read-only (restricting and the review actions
+        # still work).
+        if obj is not None and obj.status == Status.PUBLISHED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if object_id:
+            obj = self.get_object(request, object_id)
+            if obj is not None and obj.status == Status.PUBLISHED:
+                extra_context["pending_amendment"] = services.pending_amendment(obj)
+                extra_context["published_read_only"] = True
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_ordering(self, request):
         if in_review_queue(request):
@@ -382,8 +403,8 @@ class PostMortemAdmin(BoundedDateHierarchy, admin.ModelAdmin):
 
     def get_list_display(self, request):
         if in_review_queue(request):
-            return ["title", "severity_label", "team_names", "author_names", "waiting_for", "open_findings",
-                    "open_action_items", "tag_names"]
+            return ["title", "review_kind", "severity_label", "team_names", "author_names", "waiting_for",
+                    "open_findings", "open_action_items", "tag_names"]
         return super().get_list_display(request)
 
     def get_readonly_fields(self, request, obj=None):
@@ -420,6 +441,11 @@ class PostMortemAdmin(BoundedDateHierarchy, admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_label(self, obj):
         restricted = mark_safe('<br><span class="hs-restricted">Restricted</span>') if obj.restricted else ""
+        amendment = getattr(obj, "amendment_status", None)
+        if amendment:
+            label = "amendment in review" if amendment == AmendmentStatus.IN_REVIEW else "amendment in draft"
+            restricted = format_html('<br><span class="hs-status hs-status--{}">{}</span>{}', amendment, label,
+                                     restricted)
         return format_html(
             '<span class="hs-status hs-status--{}">{}</span>{}', obj.status, obj.get_status_display(), restricted
         )
@@ -443,6 +469,12 @@ class PostMortemAdmin(BoundedDateHierarchy, admin.ModelAdmin):
     @admin.display(description="In status for", ordering="status_changed_at")
     def age_in_status(self, obj):
         return timesince(obj.status_changed_at, depth=1)
+
+    @admin.display(description="To review")
+    def review_kind(self, obj):
+        if getattr(obj, "amendment_status", None) == AmendmentStatus.IN_REVIEW:
+            return format_html('<span class="hs-status hs-status--in_review">{}</span>', "amendment in review")
+        return "first publication"
 
     @admin.display(description="Waiting for", ordering="status_changed_at")
     def waiting_for(self, obj):
@@ -556,18 +588,27 @@ class PostMortemAdmin(BoundedDateHierarchy, admin.ModelAdmin):
         if refused:
             self.message_user(request, "Not changed — " + "; ".join(refused), messages.WARNING)
 
-    @admin.action(description="Publish", permissions=["publish"])
+    @admin.action(description="Publish (or publish its amendment)", permissions=["publish"])
     def publish(self, request, queryset):
-        self._apply(request, queryset, "Published",
-                    lambda pm: services.postmortem_publish(postmortem=pm, user=request.user))
+        def publish(pm):
+            if pm.status == Status.PUBLISHED and services.pending_amendment(pm) is not None:
+                return services.amendment_publish(postmortem=pm, user=request.user)
+            return services.postmortem_publish(postmortem=pm, user=request.user)
+
+        self._apply(request, queryset, "Published", publish)
 
     @admin.action(description="Send back to draft, with a comment…", permissions=["publish"])
     def send_back(self, request, queryset):
         form = action_form(SendBackForm, request)
         if form.is_bound and form.is_valid():
             comment = form.cleaned_data["comment"]
-            self._apply(request, queryset, "Sent back to draft",
-                        lambda pm: services.postmortem_send_back(postmortem=pm, user=request.user, comment=comment))
+
+            def send_back(pm):
+                if pm.status == Status.PUBLISHED and services.pending_amendment(pm) is not None:
+                    return services.amendment_send_back(postmortem=pm, user=request.user, comment=comment)
+                return services.postmortem_send_back(postmortem=pm, user=request.user, comment=comment)
+
+            self._apply(request, queryset, "Sent back to draft", send_back)
             return None
         return action_form_page(
             self, request, queryset, form=form, action="send_back",
@@ -675,6 +716,37 @@ class ActionItemAdmin(HelpTexts, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"title": "Action items", **(extra_context or {})})
 
+    # A published post-mortem's action items are part of its text: what they say changes through an
+    # amendment. Following them up (owner, due date, status, tracker link) stays open here.
+    PUBLISHED_TEXT_FIELDS = ["postmortem", "title", "description", "kind", "priority"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.postmortem.status == Status.PUBLISHED:
+            fields += self.PUBLISHED_TEXT_FIELDS
+        return fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.postmortem.status == Status.PUBLISHED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class ActionItemAdminForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                postmortem = cleaned.get("postmortem")
+                if self.instance.pk is None and postmortem is not None and postmortem.status == Status.PUBLISHED:
+                    raise ValidationError(
+                        "“%(title)s” is published: add action items to it through an amendment in the editor.",
+                        params={"title": postmortem.title},
+                    )
+                return cleaned
+
+        return ActionItemAdminForm
+
     def save_model(self, request, obj, form, change):
         if "status" in form.changed_data:
             obj.set_status(obj.status, obj.wont_do_reason)
@@ -694,6 +766,13 @@ class ActionItemAdmin(HelpTexts, admin.ModelAdmin):
         )
 
     def delete_queryset(self, request, queryset):
+        kept = queryset.filter(postmortem__status=Status.PUBLISHED)
+        if kept.exists():
+            self.message_user(
+                request, f"{kept.count()} action item(s) of published post-mortems were kept: remove them through "
+                "an amendment in the editor.", messages.WARNING,
+            )
+            queryset = queryset.exclude(pk__in=kept.values("pk"))
         postmortems = list(PostMortem.objects.filter(action_items__in=queryset).distinct())
         super().delete_queryset(request, queryset)
         for postmortem in postmortems:

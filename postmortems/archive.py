@@ -3,9 +3,9 @@
 `build_archive()` returns everything people wrote or configured: users (by username, with their
 groups, permissions, password hashes and profiles), groups, teams, templates with their sections,
 factor categories, language rules, tags, post-mortems with every part (sections, timeline, factors,
-action items, revisions, coach dismissals and findings, records of uploaded images), related links,
-and reading lists with their items and read marks. `restore_archive(data)` writes it into a freshly
-migrated database.
+action items, amendments, revisions, coach dismissals and findings, records of uploaded images),
+related links, and reading lists with their items and read marks. `restore_archive(data)` writes it
+into a freshly migrated database.
 
 Incident times and timeline events out of range (1970 … a year from now), as an archive made
 before they were checked may hold, are repaired the way migration repair_times_out_of_range
@@ -36,6 +36,7 @@ from taggit.models import Tag, TaggedItem
 from knowledge.models import ReadingList, ReadingListItem, ReadMark, RelatedLink
 from postmortems.models import (
     ActionItem,
+    Amendment,
     ContributingFactor,
     FactorCategory,
     FindingDismissal,
@@ -64,7 +65,8 @@ ARCHIVED_MODELS = {
     "postmortems.Template", "postmortems.TemplateSection", "postmortems.PostMortem", "postmortems.Section",
     "postmortems.TimelineEvent", "postmortems.FactorCategory", "postmortems.ContributingFactor",
     "postmortems.ActionItem", "postmortems.Revision", "postmortems.LanguageRule", "postmortems.FindingDismissal",
-    "postmortems.LanguageFinding", "postmortems.Upload", "knowledge.RelatedLink", "knowledge.ReadingList",
+    "postmortems.LanguageFinding", "postmortems.Amendment", "postmortems.Upload", "knowledge.RelatedLink",
+    "knowledge.ReadingList",
     "knowledge.ReadingListItem", "knowledge.ReadMark",
 }
 REBUILT_MODELS = {"knowledge.SearchDocument", "knowledge.SearchFacts", "knowledge.SearchTerm"}
@@ -170,7 +172,8 @@ def _template(template: Template) -> dict:
 def _postmortems():
     return PostMortem.objects.select_related("facilitator", "template").prefetch_related(
         "teams", "tags", "authors", "sections", "timeline_events", "factors__category", "action_items__owner",
-        "revisions__user", "dismissals__user", "language_findings", "uploads__uploaded_by",
+        "revisions__user", "dismissals__user", "language_findings", "amendments__created_by",
+        "amendments__published_by", "uploads__uploaded_by",
     ).order_by("pk")
 
 
@@ -210,9 +213,17 @@ def _postmortem(pm: PostMortem) -> dict:
              "completed_at": _dt(a.completed_at), "created_at": _dt(a.created_at)}
             for a in by_pk(pm.action_items.all())
         ],
+        "amendments": [
+            {"id": a.pk, "status": a.status, "document": a.document, "base_document": a.base_document,
+             "base_version": a.base_version, "created_by": _username(a.created_by), "created_at": _dt(a.created_at),
+             "updated_at": _dt(a.updated_at), "submitted_at": _dt(a.submitted_at),
+             "published_by": _username(a.published_by), "published_at": _dt(a.published_at),
+             "published_version": a.published_version, "closed_at": _dt(a.closed_at)}
+            for a in by_pk(pm.amendments.all())
+        ],
         "revisions": [
             {"id": r.pk, "version": r.version, "user": _username(r.user), "created_at": _dt(r.created_at),
-             "action": r.action, "comment": r.comment, "snapshot": r.snapshot}
+             "action": r.action, "comment": r.comment, "snapshot": r.snapshot, "amendment": r.amendment_id}
             for r in by_pk(pm.revisions.all())
         ],
         "dismissals": [
@@ -408,6 +419,7 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags, warnin
     content_type = ContentType.objects.get_for_model(PostMortem)
     team_links, author_links, tagged = [], [], []
     sections, events, factors, items, revisions, dismissals, findings, uploads = [], [], [], [], [], [], [], []
+    amendments = []
     for pm, row in zip(postmortems, rows, strict=True):
         team_links += [PostMortem.teams.through(postmortem_id=pm.pk, team=teams[s]) for s in row["teams"]]
         author_links += [PostMortem.authors.through(postmortem_id=pm.pk, user=users[u]) for u in row["authors"]]
@@ -424,7 +436,15 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags, warnin
                                     "completed_at": _parse_dt(a["completed_at"]),
                                     "created_at": _parse_dt(a["created_at"])})
             for a in row["action_items"]]
-        revisions += [Revision(postmortem_id=pm.pk, **{**r, "user": user(r["user"]) if r["user"] else None,
+        amendments += [Amendment(
+            postmortem_id=pm.pk, **{**a, "created_by": user(a["created_by"]) if a["created_by"] else None,
+                                    "published_by": user(a["published_by"]) if a["published_by"] else None,
+                                    **{k: _parse_dt(a[k]) for k in ("created_at", "updated_at", "submitted_at",
+                                                                    "published_at", "closed_at")}})
+            for a in row.get("amendments", [])]  # archives made before amendments have none
+        revisions += [Revision(postmortem_id=pm.pk, **{**{k: v for k, v in r.items() if k != "amendment"},
+                                                        "amendment_id": r.get("amendment"),
+                                                        "user": user(r["user"]) if r["user"] else None,
                                                         "created_at": _parse_dt(r["created_at"])})
                       for r in row["revisions"]]
         dismissals += [FindingDismissal(postmortem_id=pm.pk, **{**d, "user": user(d["user"]) if d["user"] else None,
@@ -443,7 +463,8 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags, warnin
     for model, objects in (
         (PostMortem.teams.through, team_links), (PostMortem.authors.through, author_links), (TaggedItem, tagged),
         (Section, sections), (TimelineEvent, events), (ContributingFactor, factors), (ActionItem, items),
-        (Revision, revisions), (FindingDismissal, dismissals), (LanguageFinding, findings), (Upload, uploads),
+        (Amendment, amendments), (Revision, revisions), (FindingDismissal, dismissals), (LanguageFinding, findings),
+        (Upload, uploads),
     ):
         model.objects.bulk_create(objects, batch_size=1000)
     return {pm.slug: pm for pm in postmortems}
@@ -492,8 +513,8 @@ def _restore_library(data: dict, users: dict[str, User], postmortems: dict[str, 
 
 def _reset_sequences() -> None:
     """Move PostgreSQL's id sequences past the ids the restore wrote (SQLite needs nothing)."""
-    models = [Team, TemplateSection, PostMortem, Section, TimelineEvent, ContributingFactor, ActionItem, Revision,
-              FindingDismissal, LanguageFinding, Upload, RelatedLink, ReadingList, ReadingListItem, ReadMark]
+    models = [Team, TemplateSection, PostMortem, Section, TimelineEvent, ContributingFactor, ActionItem, Amendment,
+              Revision, FindingDismissal, LanguageFinding, Upload, RelatedLink, ReadingList, ReadingListItem, ReadMark]
     statements = connection.ops.sequence_reset_sql(no_style(), models)
     with connection.cursor() as cursor:
         for sql in statements:

@@ -27,6 +27,7 @@ from postmortems import coach
 from postmortems.access import can_edit, get_postmortem_for
 from postmortems.models import EARLIEST_INCIDENT_TIME, LanguageRule, Priority, Team
 from postmortems.roles import is_facilitator
+from postmortems.services import pending_amendment
 
 MAX_BODY_BYTES = 512 * 1024
 MAX_TEXTS = 200
@@ -159,7 +160,9 @@ def _findings_json(request, parsed: list[dict], postmortem) -> list[dict]:
     dismissals, editable = {}, False
     if postmortem is not None:
         # Names the rest of the write-up shows to be people ("Dave said...") count here too.
-        names |= coach.names_in(text for _, _, text in coach.postmortem_texts(postmortem))
+        amendment = pending_amendment(postmortem)
+        texts = coach.postmortem_texts(postmortem, document=amendment.document if amendment else None)
+        names |= coach.names_in(text for _, _, text in texts)
         dismissals = {(d.rule_slug, d.location, d.text): d.reason for d in postmortem.dismissals.all()}
         editable = can_edit(request.user, postmortem)
     texts = [(str(i), entry["kind"], entry["text"]) for i, entry in enumerate(parsed)]

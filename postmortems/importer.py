@@ -814,12 +814,120 @@ def import_document(doc: Document, *, path: Path, digest: str, options: Options,
         report.outcome = would + "updated"
     else:
         report.outcome = would + "imported"
+    if existing is not None and existing.status == Status.PUBLISHED:
+        # Readers keep the published text: the file's version waits for review in an amendment.
+        report.outcome = would + "amended"
+        if not options.dry_run:
+            _amend(doc, existing=existing, key=key, options=options, lookups=lookups, report=report)
+        if report.outcome != "skipped":
+            report.notes.append(AMENDED_NOTE)
+        return report
     if options.dry_run:
         return report
     postmortem = _save(doc, existing=existing, key=key, digest=digest, restricted=restricted,
                        options=options, lookups=lookups, report=report)
     report.slug = postmortem.slug
     return report
+
+
+AMENDED_NOTE = ("published: the file's changes wait for review in an amendment; readers keep the published text "
+                "until a facilitator publishes it")
+
+
+def _amend(doc: Document, *, existing: PostMortem, key: str, options: Options, lookups: _Lookups,
+           report: FileReport) -> None:
+    """Save the file as the pending amendment of published `existing`, submitted for review."""
+    from django.core.exceptions import ValidationError
+
+    from postmortems.services import postmortem_save, working_document
+
+    current, _ = working_document(existing)
+    amended = _document_from_file(doc, current=current, postmortem=existing, key=key, options=options,
+                                  lookups=lookups, report=report)
+    comment = f"From {Path(key).name}"
+    try:
+        result = postmortem_save(postmortem=existing, user=None, base_version=existing.version, document=amended,
+                                 submit=True, comment=comment)
+    except ValidationError as error:  # required sections left empty: keep it as a draft amendment
+        result = postmortem_save(postmortem=existing, user=None, base_version=existing.version, document=amended,
+                                 comment=comment)
+        report.notes.append(f"not submitted for review: {' '.join(error.messages)}")
+    if result.revision is None:
+        report.outcome, report.reason = "skipped", "its amendment already says what the file says"
+
+
+def _document_from_file(doc: Document, *, current: dict, postmortem: PostMortem, key: str, options: Options,
+                        lookups: _Lookups, report: FileReport) -> dict:
+    """Return `current` (an editor document) rewritten to say what the file says, keeping the ids of
+    the rows the file still has (sections by heading, events by time and text, factors by text,
+    action items by title)."""
+    front = doc.front_matter
+    tz = _zone(front.get("time_zone") or front.get("timezone")) or options.tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    times = PostMortem(source_path=key)
+    _set_times(times, doc, tz)
+
+    def iso(value):
+        return value.astimezone(UTC).isoformat() if value else None
+
+    teams, tags, authors = _people_and_labels(doc, options, lookups, report)
+    sections_by_heading: dict[str, list[dict]] = {}
+    for row in current["sections"]:
+        sections_by_heading.setdefault(row["heading"], []).append(row)
+    sections = []
+    for heading, body in doc.sections:
+        same = sections_by_heading.get(heading, [])
+        sections.append({**same.pop(0), "body": body} if same else {"id": None, "heading": heading, "body": body})
+    sections += [{**row, "body": ""} for rows in sections_by_heading.values() for row in rows]
+
+    def ids_by(rows, key_of):
+        found: dict = {}
+        for row in rows:
+            found.setdefault(key_of(row), []).append(row["id"])
+        return found
+
+    events = ids_by(current["timeline"], lambda r: (r["when"], r["description"]))
+    factors = ids_by(current["factors"], lambda r: r["description"])
+    items = ids_by(current["action_items"], lambda r: r["title"])
+
+    def take(found, key_value):
+        ids = found.get(key_value)
+        return ids.pop(0) if ids else None
+
+    action_items = []
+    for parsed in doc.action_items:
+        description = parsed.description
+        owner = lookups.user(parsed.owner) if parsed.owner else None
+        if parsed.owner and owner is None:
+            report.notes.append(f"no user {parsed.owner!r} to own “{parsed.title[:40]}”; kept in its description")
+            description = f"{description}\n\nOwner in the imported file: {parsed.owner}".strip()
+        action_items.append({
+            "id": take(items, parsed.title), "title": parsed.title, "description": description, "kind": parsed.kind,
+            "priority": parsed.priority, "owner": owner.username if owner else None,
+            "due_date": parsed.due_date.isoformat() if parsed.due_date else None, "status": parsed.status,
+            "wont_do_reason": parsed.wont_do_reason if parsed.status == ActionStatus.WONT_DO else "",
+            "tracker_url": parsed.tracker_url,
+        })
+    return {
+        **current,
+        "title": doc.title,
+        "summary": doc.summary,
+        "severity": severity_of(front.get("severity")) or severity_of(doc.stats.get("severity")) or current["severity"],
+        "started_at": iso(times.started_at), "detected_at": iso(times.detected_at),
+        "mitigated_at": iso(times.mitigated_at), "resolved_at": iso(times.resolved_at),
+        "teams": sorted(t.name for t in teams), "tags": sorted(t.name for t in tags),
+        "authors": sorted(u.username for u in authors) or current["authors"],
+        "sections": sections,
+        "timeline": [
+            {"id": take(events, (iso(e.occurred_at), e.description)), "when": iso(e.occurred_at), "kind": e.kind_guess,
+             "description": e.description, "evidence_url": e.evidence_url[:500]}
+            for e in doc.events
+        ],
+        "factors": [
+            {"id": take(factors, f.description), "category": lookups.category(f).name, "description": f.description}
+            for f in doc.factors
+        ],
+        "action_items": action_items,
+    }
 
 
 @transaction.atomic
@@ -963,6 +1071,23 @@ def _set_times(postmortem: PostMortem, doc: Document, tz: tzinfo) -> None:
 
 
 def _save_people_and_labels(postmortem, doc, options, lookups, report, *, new: bool) -> None:
+    teams, tags, authors = _people_and_labels(doc, options, lookups, report)
+    if not new:
+        postmortem.teams.set(teams)
+        postmortem.tags.set(tags)
+        postmortem.authors.set(authors)
+        return
+    # A new post-mortem has no links yet: write them in one statement each.
+    PostMortem.teams.through.objects.bulk_create(
+        PostMortem.teams.through(postmortem=postmortem, team=team) for team in dict.fromkeys(teams))
+    PostMortem.authors.through.objects.bulk_create(
+        PostMortem.authors.through(postmortem=postmortem, user=user) for user in dict.fromkeys(authors))
+    TaggedItem.objects.bulk_create(
+        TaggedItem(tag=tag, content_type=lookups.postmortem_type, object_id=postmortem.pk) for tag in tags)
+
+
+def _people_and_labels(doc, options, lookups, report) -> tuple[list, list, list]:
+    """Return the teams, tags and authors the file names (creating teams and tags it needs)."""
     front = doc.front_matter
     team_keys = _list(front.get("teams") or front.get("team"))
     teams = []
@@ -985,18 +1110,7 @@ def _save_people_and_labels(postmortem, doc, options, lookups, report, *, new: b
             report.notes.append(f"no user {username!r}; not added as an author")
         else:
             authors.append(user)
-    if not new:
-        postmortem.teams.set(teams)
-        postmortem.tags.set(tags)
-        postmortem.authors.set(authors)
-        return
-    # A new post-mortem has no links yet: write them in one statement each.
-    PostMortem.teams.through.objects.bulk_create(
-        PostMortem.teams.through(postmortem=postmortem, team=team) for team in dict.fromkeys(teams))
-    PostMortem.authors.through.objects.bulk_create(
-        PostMortem.authors.through(postmortem=postmortem, user=user) for user in dict.fromkeys(authors))
-    TaggedItem.objects.bulk_create(
-        TaggedItem(tag=tag, content_type=lookups.postmortem_type, object_id=postmortem.pk) for tag in tags)
+    return teams, tags, authors
 
 
 def _save_parts(postmortem: PostMortem, doc: Document, lookups: _Lookups, report: FileReport, *, new: bool) -> None:

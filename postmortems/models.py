@@ -227,6 +227,10 @@ class PostMortemQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
 
+    def awaiting_review(self):
+        """Return the post-mortems in review, and the published ones whose amendment is in review."""
+        return self.filter(Q(status=Status.IN_REVIEW) | Q(amendments__status="in_review")).distinct()
+
     def with_list_data(self):
         return self.prefetch_related("teams", "tags", "authors")
 
@@ -525,6 +529,67 @@ class ActionItem(models.Model):
             raise ValidationError({"wont_do_reason": "Say why this will not be done."})
 
 
+class AmendmentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+    DISCARDED = "discarded", "Discarded"
+
+
+PENDING_AMENDMENT = [AmendmentStatus.DRAFT, AmendmentStatus.IN_REVIEW]
+
+
+class AmendmentQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status__in=PENDING_AMENDMENT)
+
+
+class Amendment(models.Model):
+    """The pending next version of a published post-mortem.
+
+    Readers keep seeing the published text (the post-mortem's own rows) while the amendment's
+    document (postmortems/documents.py) is written and reviewed; publishing it merges it into the
+    published text against `base_document`, the published text it started from. A post-mortem has
+    at most one pending (draft or in review) amendment.
+    """
+
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="amendments")
+    status = models.CharField(max_length=12, choices=AmendmentStatus.choices, default=AmendmentStatus.DRAFT)
+    document = models.JSONField(default=dict, help_text="The amended text.")
+    base_document = models.JSONField(default=dict, help_text="The published text the amendment started from.")
+    base_version = models.PositiveIntegerField(help_text="The post-mortem's version when the amendment started.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_version = models.PositiveIntegerField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was published or discarded.")
+
+    objects = AmendmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["postmortem", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["postmortem"], condition=Q(status__in=["draft", "in_review"]), name="one_pending_amendment"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="amendment_review_queue_idx")]
+
+    def __str__(self):
+        return f"Amendment of {self.postmortem} ({self.get_status_display().lower()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PENDING_AMENDMENT
+
+
 class UploadQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Return the images `user` may see: those of the post-mortems they may read."""
@@ -556,6 +621,7 @@ class Upload(models.Model):
     def url(self) -> str:
         return reverse("media_file", kwargs={"name": self.path})
 
+
 class RevisionQuerySet(models.QuerySet):
     def published_versions(self):
         """Return the revisions that record a published version (their snapshot's status is published).
@@ -580,9 +646,16 @@ class RevisionQuerySet(models.QuerySet):
 
 
 class Revision(models.Model):
-    """One save of a post-mortem: who, when, and a full snapshot for per-section differences."""
+    """One save of a post-mortem: who, when, and a full snapshot for per-section differences.
+
+    A revision of a pending amendment names it: its snapshot is the amendment's text with the
+    amendment's status, never "published", so readers never see it as published text.
+    """
 
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="revisions")
+    amendment = models.ForeignKey(
+        Amendment, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
+    )
     version = models.PositiveIntegerField()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)

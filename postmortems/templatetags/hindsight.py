@@ -69,3 +69,9 @@ def offset(when, start) -> str:
 @register.filter
 def is_overdue(item, today=None) -> bool:
     return item.is_overdue(today)
+
+
+@register.filter
+def conflict_panel(bound_field):
+    """Return the conflict panel the editor attached to this field, if any."""
+    return getattr(bound_field.form, "conflict_panels", {}).get(bound_field.name)

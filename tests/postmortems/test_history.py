@@ -74,7 +74,10 @@ def draft(author, facilitator, pm_facilitator):
 
 def _publish(pm, author, facilitator):
     """v7 published, v8 an action item closed (a published version with a note), v9 an amendment being written."""
+    named = pm.facilitator
     services.postmortem_publish(postmortem=pm, user=facilitator)
+    # Publishing names the publisher as the facilitator; name the post-mortem's own one again.
+    PostMortem.objects.filter(pk=pm.pk).update(facilitator=named)
     item = ActionItem.objects.create(postmortem=pm, title="Add the migration to the checklist")
     services.action_item_set_status(action_item=item, user=author, status="done")
     pm.refresh_from_db()

@@ -83,7 +83,7 @@ def test_the_editor_refuses_incident_times_out_of_range(client, author, pm, fiel
     version = pm.version
     response = client.post(f"/postmortems/{pm.slug}/edit/",
                            editor_data(pm, summary="Kept while the date is wrong.", **{field: value}))
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with everything kept
     form = response.context["form"]
     assert MESSAGE in form.errors[field][0]
     assert "Kept while the date is wrong." in response.content.decode()
@@ -97,7 +97,7 @@ def test_the_editor_refuses_a_timeline_event_out_of_range(client, author, pm, va
     data = editor_data(pm, **{"events-TOTAL_FORMS": 1, "events-0-occurred_at": value, "events-0-kind": "detection",
                               "events-0-description": "Pager fired"})
     response = client.post(f"/postmortems/{pm.slug}/edit/", data)
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with everything kept
     assert MESSAGE in response.context["events"].forms[0].errors["occurred_at"][0]
     assert not pm.timeline_events.exists()
 
@@ -110,7 +110,7 @@ def test_a_user_far_from_utc_gets_the_message_not_an_error(client, author, pm):
 
         Profile.objects.update_or_create(user=author, defaults={"time_zone": zone})
         response = client.post(f"/postmortems/{pm.slug}/edit/", editor_data(pm, started_at=value))
-        assert response.status_code == 200
+        assert response.status_code == 400  # refused: shown again with everything kept
         assert MESSAGE in response.context["form"].errors["started_at"][0]
 
 

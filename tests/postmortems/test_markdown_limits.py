@@ -89,7 +89,7 @@ def test_editor_refuses_a_section_over_the_limit_and_keeps_the_text(client, auth
     client.force_login(author)
     body = "Our story. " + "x" * 30_000
     response = client.post(f"/postmortems/{draft.slug}/edit/", editor_data(draft, **{"sections-0-body": body}))
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with everything kept
     content = response.content.decode()
     assert "This text is 30,011 characters long; it can be at most 30,000. Shorten it, or split it up." in content
     assert body in content
@@ -115,7 +115,7 @@ def test_editor_refuses_deep_nesting_and_long_structured_parts(client, author, d
         "actions-0-priority": "low", "actions-0-status": "open", "actions-0-description": "d" * 10_001,
     })
     response = client.post(f"/postmortems/{draft.slug}/edit/", data)
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with everything kept
     content = response.content.decode()
     assert content.count(TOO_DEEP) == 2
     assert content.count("This text is 10,001 characters long; it can be at most 10,000.") == 2

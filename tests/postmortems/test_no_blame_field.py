@@ -15,6 +15,8 @@ ALLOWED_USER_FIELDS = {
     ("postmortems", "revision", "user"): "who edited the write-up",
     ("postmortems", "profile", "user"): "the user's own settings",
     ("postmortems", "findingdismissal", "user"): "who dismissed a language finding",
+    ("postmortems", "amendment", "created_by"): "who started an amendment of the write-up",
+    ("postmortems", "amendment", "published_by"): "who published an amendment",
     ("postmortems", "upload", "uploaded_by"): "who added an image to the write-up",
     ("knowledge", "relatedlink", "created_by"): "who linked two write-ups",
     ("knowledge", "readinglist", "created_by"): "who curated a list",

@@ -9,7 +9,6 @@ from django.test import RequestFactory
 
 from postmortems import services
 from postmortems.admin import PostMortemAdmin
-from postmortems.forms import PostMortemForm
 from postmortems.importer import Options, import_paths
 from postmortems.models import PostMortem, Status, Template
 from tests.postmortems.test_views import editor_data
@@ -112,7 +111,8 @@ def test_an_author_unticking_restricted_in_the_editor_changes_nothing_of_it(clie
     response = client.post(f"/postmortems/{pm.slug}/edit/", data)
     assert response.status_code == 302
     pm.refresh_from_db()
-    assert pm.summary == "A token was exposed in a log." and pm.restricted
+    assert pm.restricted
+    assert services.pending_amendment(pm).document["summary"] == "A token was exposed in a log."
     client.force_login(reader)
     assert client.get(f"/postmortems/{pm.slug}/").status_code == 404
 
@@ -134,11 +134,10 @@ def test_the_editor_save_refuses_to_lift_even_when_the_form_lets_it(author, faci
     """Whatever form a caller builds, the service that saves the editor does not lift a restriction."""
     restrict(pm, facilitator)
     version = pm.version
-    form = PostMortemForm(editor_data(pm), instance=pm, user=facilitator)  # a form whose box is not disabled
-    assert form.is_valid(), form.errors
-    assert form.cleaned_data["restricted"] is False
+    document, _ = services.working_document(pm)
     with pytest.raises(PermissionDenied):
-        services.postmortem_update(postmortem=pm, user=author, base_version=version, forms=[form])
+        services.postmortem_save(postmortem=pm, user=author, base_version=version, document=document,
+                                 restricted=False)
     assert stored(pm) == (True, version)
 
 
@@ -194,10 +193,11 @@ def test_a_reimport_never_lifts_a_restriction(tmp_path, facilitator):
     restrict(pm, facilitator)
     path.write_text("---\nrestricted: false\nstatus: published\n---\n# Token in a log\n\nSecond import.\n")
     [report] = import_paths([path], options=options)
-    assert report.outcome == "updated"
+    assert report.outcome == "amended"  # a published write-up changes through review
     assert any("stays restricted" in note for note in report.notes)
     pm.refresh_from_db()
-    assert pm.restricted and pm.summary == "Second import." and pm.status == Status.PUBLISHED
+    assert pm.restricted and pm.summary == "First import." and pm.status == Status.PUBLISHED
+    assert services.pending_amendment(pm).document["summary"] == "Second import."
 
 
 def test_an_import_may_restrict(tmp_path):

@@ -124,7 +124,7 @@ def test_editor_refuses_a_link_that_is_not_web_and_keeps_the_input(client, autho
         "events-0-description": "Pager fired", "events-0-evidence_url": value,
     })
     response = client.post(f"/postmortems/{draft.slug}/edit/", data)
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with everything kept
     content = response.content.decode()
     assert content.count(MESSAGE) == 2
     assert "Alert on cache hit ratio" in content
