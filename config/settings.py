@@ -236,6 +236,21 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Media are served by postmortems.views.media_file, which checks who may see each image. With this set
+# (e.g. /protected-media/), it answers with X-Accel-Redirect to that internal nginx location instead of
+# sending the file itself; see the README's deployment section.
+MEDIA_ACCEL_REDIRECT_PREFIX = os.environ.get("MEDIA_ACCEL_REDIRECT_PREFIX", "").strip()
+if MEDIA_ACCEL_REDIRECT_PREFIX and not MEDIA_ACCEL_REDIRECT_PREFIX.startswith("/"):
+    raise ImproperlyConfigured(
+        f"MEDIA_ACCEL_REDIRECT_PREFIX={MEDIA_ACCEL_REDIRECT_PREFIX!r} must be a path such as /protected-media/."
+    )
+MEDIA_MAX_AGE = 3600  # seconds a browser may keep an image (privately: never a shared cache)
+
+# Images dropped into the editor (postmortems/uploads.py): decoded, re-encoded without metadata.
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 40_000_000)  # all frames together: decompression bombs stop here
+UPLOAD_MAX_FRAMES = 500
+UPLOAD_MAX_DIMENSION = 2000  # larger images are scaled down to fit 2000 × 2000
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -248,14 +263,20 @@ STORAGES = {
     },
 }
 
-# Markdown editor: every preview goes through the one sanitising renderer.
+# The editor posts a whole post-mortem as one plain form, so that it works without JavaScript and
+# every row is validated where it is shown. A long one (2,000 timeline events from a pasted chat
+# log, 200 factors, 200 action items) is about 13,000 fields and 1 MB; Django's defaults (1,000
+# fields, 2.5 MB) refused about 140 events with "too many fields". The limits below match the
+# editor's own (postmortems/forms.py: 3,000 events, 500 factors, 500 action items, 200 sections)
+# and still bound what one request can make the server parse.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 25_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
+
+# Markdown editor: every preview goes through the one sanitising renderer. Images dropped into it are
+# posted to the upload URL, answered by postmortems.views.image_upload (not by markdownx).
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "postmortems.markdown.render_markdown"
 MARKDOWNX_URLS_PATH = "/markdownx/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/markdownx/upload/"
-MARKDOWNX_MEDIA_PATH = "uploads/%Y/%m/"
-MARKDOWNX_UPLOAD_MAX_SIZE = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
-MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
-MARKDOWNX_IMAGE_MAX_SIZE = {"size": (2000, 2000), "quality": 90}
 MARKDOWNX_EDITOR_RESIZABLE = True
 
 TAGGIT_CASE_INSENSITIVE = True

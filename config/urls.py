@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -20,7 +19,6 @@ urlpatterns = [
     path("", include("postmortems.coach_urls")),
     path("", include("knowledge.urls")),
     path("", include("knowledge.insights_urls")),
+    # Images dropped into the editor, checked against who may see their post-mortem (never a static alias).
+    path(settings.MEDIA_URL.lstrip("/") + "<path:name>", pm_views.media_file, name="media_file"),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

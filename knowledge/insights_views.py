@@ -26,7 +26,7 @@ from knowledge.insights import Facets, Scope
 from postmortems.models import FactorCategory, LanguageRule, Severity, Status, Team
 
 PAGE_SIZE = 50
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 CATEGORY_KEYS = 10  # colours cycle through series--cat1 … cat10
 EARLIEST = date(1970, 1, 1)
 FINDING_KEYS = {value: f"cat{i + 1}" for i, value in enumerate(LanguageRule.Category.values)}
@@ -79,9 +79,14 @@ class InsightsFilterForm(forms.Form):
             return data
         if data["period"] == "custom" and not (start or end):
             self.add_error("from", "Give a start date, an end date or both for a custom period.")
+        today = timezone.localdate()
         if start and start < EARLIEST:
             self.add_error("from", f"Choose a start date from {EARLIEST:%-d %B %Y} on.")
-        if start and end and start > end:
+        elif start and start > today:
+            self.add_error("from", "Choose a start date no later than today: nothing has happened after it yet.")
+        if end and end < EARLIEST:
+            self.add_error("to", f"Choose an end date from {EARLIEST:%-d %B %Y} on.")
+        elif start and end and start > end:
             self.add_error("to", "The end date comes before the start date.")
         return data
 
@@ -126,6 +131,11 @@ class FacetForm(forms.Form):
         year, month = (int(x) for x in MONTH_RE.match(value).groups())
         if not 1 <= month <= 12:
             raise forms.ValidationError("Use a month as YYYY-MM.")
+        last = insights.first_of_month(timezone.localdate())
+        if not (EARLIEST.year, EARLIEST.month) <= (year, month) <= (last.year, last.month):
+            raise forms.ValidationError(
+                f"Choose a month from {EARLIEST:%B %Y} to {last:%B %Y}: the figures cover no other."
+            )
         return date(year, month, 1)
 
     def facets(self) -> Facets:
@@ -251,10 +261,19 @@ class InsightsReport:
     def months(self) -> list[date]:
         end = self.scope.end or self.scope.today
         start = self.scope.start
-        if start is None:
-            earliest = self.scoped.aggregate(first=Min(insights.incident_time()))["first"]
+        if start is None:  # "All time": from the first month that holds a post-mortem (1970 at the earliest)
+            earliest = self.in_period.aggregate(first=Min(insights.incident_time()))["first"]
             start = timezone.localtime(earliest, self.scope.tz).date() if earliest else end
         return insights.months_between(start, end)
+
+    @cached_property
+    def left_out(self) -> int:
+        """How many post-mortems "All time" leaves out for an incident time before 1970 or more than a
+        year ahead (stored before such times were refused). Other periods leave them out as well; they
+        are counted where someone looks for everything."""
+        if self.scope.start is not None:
+            return 0
+        return insights.outside_incident_times(self.scoped).count()
 
     def axis(self, *keyed: dict) -> list[date]:
         """The page's months, stretched to hold any month a chart's data falls in."""

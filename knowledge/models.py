@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from postmortems.models import PostMortem
+from postmortems.models import MARKDOWN, PostMortem
 
 
 class RelatedLink(models.Model):
@@ -34,7 +34,9 @@ class RelatedLink(models.Model):
 class ReadingList(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
-    description = models.TextField(blank=True, help_text="Who the list is for and what they will learn (Markdown).")
+    description = models.TextField(
+        blank=True, validators=MARKDOWN, help_text="Who the list is for and what they will learn (Markdown)."
+    )
     for_new_hires = models.BooleanField(
         default=True, help_text="Offered on the home page to readers who have not finished it."
     )
@@ -56,7 +58,9 @@ class ReadingListItem(models.Model):
     reading_list = models.ForeignKey(ReadingList, on_delete=models.CASCADE, related_name="items")
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="reading_list_items")
     position = models.PositiveIntegerField(default=0, help_text="Items are read in this order.")
-    note = models.TextField(blank=True, help_text="Why this write-up is on the list; what to look for.")
+    note = models.TextField(
+        blank=True, validators=MARKDOWN, help_text="Why this write-up is on the list; what to look for."
+    )
 
     class Meta:
         ordering = ["reading_list", "position", "id"]

@@ -1,10 +1,13 @@
 """One access helper per object kind: every view reaches post-mortems and action items through these."""
 
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from postmortems.models import ActionItem, PostMortem
+from postmortems.models import ActionItem, PostMortem, Upload
 from postmortems.roles import is_author, is_facilitator
+from postmortems.uploads import is_stored_name
 
 
 def can_edit(user, postmortem: PostMortem) -> bool:
@@ -29,6 +32,22 @@ def get_action_item_for(request, pk: int, *, write: bool = False) -> ActionItem:
     if write and not (item.owner_id == request.user.pk or can_edit(request.user, item.postmortem)):
         raise PermissionDenied("Only the owner, the authors and facilitators change this action item.")
     return item
+
+
+def get_upload_for(request, name: str) -> str:
+    """Return the stored image `name` if the user may see the post-mortem it belongs to (else 404).
+
+    Facilitators see every image, including files stored before uploads were recorded that no
+    post-mortem's text showed (the migration that added Upload recorded those it found); nobody else
+    sees an image without a record. Anything that is not a stored image name is a 404 too.
+    """
+    if not is_stored_name(name):
+        raise Http404("No such image.")
+    if not (is_facilitator(request.user) or Upload.objects.visible_to(request.user).filter(path=name).exists()):
+        raise Http404("No such image.")
+    if not default_storage.exists(name):
+        raise Http404("No such image.")
+    return name
 
 
 def editable_action_item_ids(user, items) -> set[int]:

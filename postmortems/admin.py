@@ -12,8 +12,9 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
-from django.db.models import Count
+from django.db import DataError, models, transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -42,6 +43,8 @@ from postmortems.forms import validate_tag_names
 from postmortems.models import (
     ActionItem,
     ActionStatus,
+    Amendment,
+    AmendmentStatus,
     ContributingFactor,
     FactorCategory,
     FindingDismissal,
@@ -56,6 +59,7 @@ from postmortems.models import (
     Template,
     TemplateSection,
     TimelineEvent,
+    incident_time_bounds,
 )
 from postmortems.roles import AUTHORS, FACILITATORS, READERS, is_facilitator
 
@@ -72,6 +76,52 @@ ROLES_IN_ONE_LINE = (
     "Facilitators also review, publish, send back and see restricted ones, and — with Staff status — "
     "use this desk. Give each person one role group."
 )
+
+
+class BoundedDateHierarchy:
+    """A date drill-down (`date_hierarchy`) over 1970 to a year ahead, the span incident times may have.
+
+    Django lists the drill-down's years, months and days by converting dates to the reader's time
+    zone in the database, and computes the end of the year a link asks for: a date stored out of
+    range (year 1, year 9999, from before incident times were checked or a raw SQL edit) or a link
+    to such a year overflows there. The drill-down leaves such rows out (they stay in the list, see
+    postmortems.templatetags.hindsight_admin), and a link to a year outside the span is answered
+    with a message instead of an error, like a hand-written filter that converts such a date (SQLite
+    reports the overflow as a DataError).
+    """
+
+    change_list_template = "admin/hindsight/change_list.html"
+
+    def get_changelist(self, request, **kwargs):
+        return CalendarSafeChangeList
+
+    def changelist_view(self, request, extra_context=None):
+        first, last = (timezone.localtime(bound).year for bound in incident_time_bounds())
+        field = self.date_hierarchy
+        asked = request.GET.getlist(f"{field}__year")
+        if field and asked and not all(_year_within(year, first, last) for year in asked):
+            self.message_user(request, f"The dates go from {first} to {last}: choose a year from those.",
+                              messages.WARNING)
+            params = request.GET.copy()
+            for part in ("year", "month", "day"):
+                params.pop(f"{field}__{part}", None)
+            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}" if params else request.path)
+        return super().changelist_view(request, extra_context)
+
+    def get_changelist_instance(self, request):
+        try:
+            return super().get_changelist_instance(request)
+        except DataError as error:
+            self.message_user(request, "That filter could not be applied: a date stored out of range cannot be "
+                              "converted to your time zone.", messages.WARNING)
+            raise IncorrectLookupParameters(error) from error
+
+
+def _year_within(text: str, first: int, last: int) -> bool:
+    try:
+        return first <= int(text) <= last
+    except ValueError:
+        return False
 
 
 def _names(objects) -> str:
@@ -95,13 +145,6 @@ class CalendarSafeChangeList(ChangeList):
             raise IncorrectLookupParameters(error) from error
 
 
-class CalendarSafeChangeListMixin:
-    """For admins with a date_hierarchy."""
-
-    def get_changelist(self, request, **kwargs):
-        return CalendarSafeChangeList
-
-
 class ReviewQueueFilter(admin.SimpleListFilter):
     """The review queue: what waits in review, oldest first, with the coach's open findings."""
 
@@ -113,7 +156,7 @@ class ReviewQueueFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "review":
-            return queryset.filter(status=Status.IN_REVIEW)
+            return queryset.awaiting_review()
         return queryset
 
 
@@ -264,8 +307,17 @@ class PostMortemAdminForm(forms.ModelForm):
         validate_tag_names(names)
         return names
 
+    user = None  # set by PostMortemAdmin.get_form: who is saving
+
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and "restricted" in cleaned:
+            try:
+                services.check_restriction_change(
+                    user=self.user, postmortem=self.instance, restricted=cleaned["restricted"]
+                )
+            except PermissionDenied as exc:
+                self.add_error("restricted", str(exc))
         if self.instance.pk:
             base = cleaned.get("base_version")
             # Lock the row for the rest of the save: of two people saving from one version, the
@@ -284,7 +336,7 @@ class PostMortemAdminForm(forms.ModelForm):
 
 
 @admin.register(PostMortem)
-class PostMortemAdmin(SafeAutocompleteMixin, CalendarSafeChangeListMixin, admin.ModelAdmin):
+class PostMortemAdmin(SafeAutocompleteMixin, BoundedDateHierarchy, admin.ModelAdmin):
     form = PostMortemAdminForm
     list_display = [
         "title",
@@ -335,12 +387,31 @@ class PostMortemAdmin(SafeAutocompleteMixin, CalendarSafeChangeListMixin, admin.
     ]
 
     def get_queryset(self, request):
+        pending = Amendment.objects.pending().filter(postmortem=OuterRef("pk")).values("status")[:1]
         return (
             super()
             .get_queryset(request)
-            .annotate(open_action_item_count=open_action_items_count(), open_finding_count=open_findings_count())
+            .annotate(open_action_item_count=open_action_items_count(), open_finding_count=open_findings_count(),
+                      amendment_status=Subquery(pending))
             .prefetch_related("teams", "tags", "authors")
         )
+
+    def has_change_permission(self, request, obj=None):
+        # A published post-mortem's text changes only through an amendment, reviewed in the editor
+        # like a first publication; here it is shown read-only (restricting and the review actions
+        # still work).
+        if obj is not None and obj.status == Status.PUBLISHED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        if object_id:
+            obj = self.get_object(request, object_id)
+            if obj is not None and obj.status == Status.PUBLISHED:
+                extra_context["pending_amendment"] = services.pending_amendment(obj)
+                extra_context["published_read_only"] = True
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_ordering(self, request):
         if in_review_queue(request):
@@ -353,8 +424,8 @@ class PostMortemAdmin(SafeAutocompleteMixin, CalendarSafeChangeListMixin, admin.
 
     def get_list_display(self, request):
         if in_review_queue(request):
-            return ["title", "severity_label", "team_names", "author_names", "waiting_for", "open_findings",
-                    "open_action_items", "tag_names"]
+            return ["title", "review_kind", "severity_label", "team_names", "author_names", "waiting_for",
+                    "open_findings", "open_action_items", "tag_names"]
         return super().get_list_display(request)
 
     def get_readonly_fields(self, request, obj=None):
@@ -362,6 +433,10 @@ class PostMortemAdmin(SafeAutocompleteMixin, CalendarSafeChangeListMixin, admin.
         if obj is not None:
             fields += ["slug", "template"]
         return fields
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"user": request.user})
 
     def get_prepopulated_fields(self, request, obj=None):
         return {} if obj is not None else super().get_prepopulated_fields(request, obj)
@@ -387,6 +462,11 @@ class PostMortemAdmin(SafeAutocompleteMixin, CalendarSafeChangeListMixin, admin.
     @admin.display(description="Status", ordering="status")
     def status_label(self, obj):
         restricted = mark_safe('<br><span class="hs-restricted">Restricted</span>') if obj.restricted else ""
+        amendment = getattr(obj, "amendment_status", None)
+        if amendment:
+            label = "amendment in review" if amendment == AmendmentStatus.IN_REVIEW else "amendment in draft"
+            restricted = format_html('<br><span class="hs-status hs-status--{}">{}</span>{}', amendment, label,
+                                     restricted)
         return format_html(
             '<span class="hs-status hs-status--{}">{}</span>{}', obj.status, obj.get_status_display(), restricted
         )
@@ -410,6 +490,12 @@ class PostMortemAdmin(SafeAutocompleteMixin, CalendarSafeChangeListMixin, admin.
     @admin.display(description="In status for", ordering="status_changed_at")
     def age_in_status(self, obj):
         return timesince(obj.status_changed_at, depth=1)
+
+    @admin.display(description="To review")
+    def review_kind(self, obj):
+        if getattr(obj, "amendment_status", None) == AmendmentStatus.IN_REVIEW:
+            return format_html('<span class="hs-status hs-status--in_review">{}</span>', "amendment in review")
+        return "first publication"
 
     @admin.display(description="Waiting for", ordering="status_changed_at")
     def waiting_for(self, obj):
@@ -445,7 +531,7 @@ class PostMortemAdmin(SafeAutocompleteMixin, CalendarSafeChangeListMixin, admin.
                 (
                     r.version,
                     r.action,
-                    _person(r.user) if r.user else "someone",
+                    r.editor_name,
                     timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
                     format_html(" — “{}”", r.comment) if r.comment else "",
                 )
@@ -523,18 +609,27 @@ class PostMortemAdmin(SafeAutocompleteMixin, CalendarSafeChangeListMixin, admin.
         if refused:
             self.message_user(request, "Not changed — " + "; ".join(refused), messages.WARNING)
 
-    @admin.action(description="Publish", permissions=["publish"])
+    @admin.action(description="Publish (or publish its amendment)", permissions=["publish"])
     def publish(self, request, queryset):
-        self._apply(request, queryset, "Published",
-                    lambda pm: services.postmortem_publish(postmortem=pm, user=request.user))
+        def publish(pm):
+            if pm.status == Status.PUBLISHED and services.pending_amendment(pm) is not None:
+                return services.amendment_publish(postmortem=pm, user=request.user)
+            return services.postmortem_publish(postmortem=pm, user=request.user)
+
+        self._apply(request, queryset, "Published", publish)
 
     @admin.action(description="Send back to draft, with a comment…", permissions=["publish"])
     def send_back(self, request, queryset):
         form = action_form(SendBackForm, request)
         if form.is_bound and form.is_valid():
             comment = form.cleaned_data["comment"]
-            self._apply(request, queryset, "Sent back to draft",
-                        lambda pm: services.postmortem_send_back(postmortem=pm, user=request.user, comment=comment))
+
+            def send_back(pm):
+                if pm.status == Status.PUBLISHED and services.pending_amendment(pm) is not None:
+                    return services.amendment_send_back(postmortem=pm, user=request.user, comment=comment)
+                return services.postmortem_send_back(postmortem=pm, user=request.user, comment=comment)
+
+            self._apply(request, queryset, "Sent back to draft", send_back)
             return None
         return action_form_page(
             self, request, queryset, form=form, action="send_back",
@@ -642,6 +737,37 @@ class ActionItemAdmin(SafeAutocompleteMixin, HelpTexts, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"title": "Action items", **(extra_context or {})})
 
+    # A published post-mortem's action items are part of its text: what they say changes through an
+    # amendment. Following them up (owner, due date, status, tracker link) stays open here.
+    PUBLISHED_TEXT_FIELDS = ["postmortem", "title", "description", "kind", "priority"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.postmortem.status == Status.PUBLISHED:
+            fields += self.PUBLISHED_TEXT_FIELDS
+        return fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.postmortem.status == Status.PUBLISHED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class ActionItemAdminForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                postmortem = cleaned.get("postmortem")
+                if self.instance.pk is None and postmortem is not None and postmortem.status == Status.PUBLISHED:
+                    raise ValidationError(
+                        "“%(title)s” is published: add action items to it through an amendment in the editor.",
+                        params={"title": postmortem.title},
+                    )
+                return cleaned
+
+        return ActionItemAdminForm
+
     def save_model(self, request, obj, form, change):
         if "status" in form.changed_data:
             obj.set_status(obj.status, obj.wont_do_reason)
@@ -661,6 +787,13 @@ class ActionItemAdmin(SafeAutocompleteMixin, HelpTexts, admin.ModelAdmin):
         )
 
     def delete_queryset(self, request, queryset):
+        kept = queryset.filter(postmortem__status=Status.PUBLISHED)
+        if kept.exists():
+            self.message_user(
+                request, f"{kept.count()} action item(s) of published post-mortems were kept: remove them through "
+                "an amendment in the editor.", messages.WARNING,
+            )
+            queryset = queryset.exclude(pk__in=kept.values("pk"))
         postmortems = list(PostMortem.objects.filter(action_items__in=queryset).distinct())
         super().delete_queryset(request, queryset)
         for postmortem in postmortems:
@@ -890,7 +1023,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Revision)
-class RevisionAdmin(CalendarSafeChangeListMixin, ReadOnlyAdmin):
+class RevisionAdmin(BoundedDateHierarchy, ReadOnlyAdmin):
     list_display = ["postmortem", "version", "action", "editor", "created_at", "comment"]
     list_filter = [("user", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["postmortem", "user"]
@@ -903,7 +1036,7 @@ class RevisionAdmin(CalendarSafeChangeListMixin, ReadOnlyAdmin):
 
     @admin.display(description="By", ordering="user__username")
     def editor(self, obj):
-        return _person(obj.user) if obj.user else "—"
+        return obj.editor_name
 
 
 @admin.register(LanguageFinding)

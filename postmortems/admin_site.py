@@ -23,12 +23,18 @@ class HindsightAdminSite(AdminSite):
         return user.is_active and user.is_staff and is_facilitator(user)
 
     def index(self, request, extra_context=None):
-        from postmortems.models import PostMortem, Status
+        from postmortems.models import Amendment, AmendmentStatus, PostMortem, Status
 
-        waiting = PostMortem.objects.filter(status=Status.IN_REVIEW)
+        waiting = PostMortem.objects.awaiting_review()
+        since = [
+            PostMortem.objects.filter(status=Status.IN_REVIEW).order_by("status_changed_at")
+            .values_list("status_changed_at", flat=True).first(),
+            Amendment.objects.filter(status=AmendmentStatus.IN_REVIEW).order_by("submitted_at")
+            .values_list("submitted_at", flat=True).first(),
+        ]
         context = {
             "review_waiting": waiting.count(),
-            "review_oldest": waiting.order_by("status_changed_at").values_list("status_changed_at", flat=True).first(),
+            "review_oldest": min((moment for moment in since if moment), default=None),
             **(extra_context or {}),
         }
         return super().index(request, extra_context=context)

@@ -3,8 +3,14 @@
 `build_archive()` returns everything people wrote or configured: users (by username, with their
 groups, permissions, password hashes and profiles), groups, teams, templates with their sections,
 factor categories, language rules, tags, post-mortems with every part (sections, timeline, factors,
-action items, revisions, coach dismissals and findings), related links, and reading lists with their
-items and read marks. `restore_archive(data)` writes it into a freshly migrated database.
+action items, amendments, revisions, coach dismissals and findings, records of uploaded images),
+related links, and reading lists with their items and read marks. `restore_archive(data)` writes it
+into a freshly migrated database.
+
+Incident times and timeline events out of range (1970 … a year from now), as an archive made
+before they were checked may hold, are repaired the way migration repair_times_out_of_range
+repairs a database, each named in the report's warnings: a restore gives what upgrading the
+database the archive came from gives, and an old backup still restores.
 
 References are by natural key (usernames, slugs, names), so the archive does not depend on the
 ids of the database it came from. Content keeps its ids all the same (post-mortems, their parts,
@@ -30,6 +36,7 @@ from taggit.models import Tag, TaggedItem
 from knowledge.models import ReadingList, ReadingListItem, ReadMark, RelatedLink
 from postmortems.models import (
     ActionItem,
+    Amendment,
     ContributingFactor,
     FactorCategory,
     FindingDismissal,
@@ -43,7 +50,10 @@ from postmortems.models import (
     Template,
     TemplateSection,
     TimelineEvent,
+    Upload,
+    utc_text,
 )
+from postmortems.weblinks import move_refused_link
 
 FORMAT = "hindsight-archive"
 VERSION = 1
@@ -55,8 +65,9 @@ ARCHIVED_MODELS = {
     "postmortems.Template", "postmortems.TemplateSection", "postmortems.PostMortem", "postmortems.Section",
     "postmortems.TimelineEvent", "postmortems.FactorCategory", "postmortems.ContributingFactor",
     "postmortems.ActionItem", "postmortems.Revision", "postmortems.LanguageRule", "postmortems.FindingDismissal",
-    "postmortems.LanguageFinding", "knowledge.RelatedLink", "knowledge.ReadingList", "knowledge.ReadingListItem",
-    "knowledge.ReadMark",
+    "postmortems.LanguageFinding", "postmortems.Amendment", "postmortems.Upload", "knowledge.RelatedLink",
+    "knowledge.ReadingList",
+    "knowledge.ReadingListItem", "knowledge.ReadMark",
 }
 REBUILT_MODELS = {"knowledge.SearchDocument", "knowledge.SearchFacts", "knowledge.SearchTerm"}
 LEFT_OUT_MODELS = {
@@ -164,7 +175,8 @@ def _template(template: Template) -> dict:
 def _postmortems():
     return PostMortem.objects.select_related("facilitator", "template").prefetch_related(
         "teams", "tags", "authors", "sections", "timeline_events", "factors__category", "action_items__owner",
-        "revisions__user", "dismissals__user", "language_findings",
+        "revisions__user", "dismissals__user", "language_findings", "amendments__created_by",
+        "amendments__published_by", "uploads__uploaded_by",
     ).order_by("pk")
 
 
@@ -204,9 +216,17 @@ def _postmortem(pm: PostMortem) -> dict:
              "completed_at": _dt(a.completed_at), "created_at": _dt(a.created_at)}
             for a in by_pk(pm.action_items.all())
         ],
+        "amendments": [
+            {"id": a.pk, "status": a.status, "document": a.document, "base_document": a.base_document,
+             "base_version": a.base_version, "created_by": _username(a.created_by), "created_at": _dt(a.created_at),
+             "updated_at": _dt(a.updated_at), "submitted_at": _dt(a.submitted_at),
+             "published_by": _username(a.published_by), "published_at": _dt(a.published_at),
+             "published_version": a.published_version, "closed_at": _dt(a.closed_at)}
+            for a in by_pk(pm.amendments.all())
+        ],
         "revisions": [
             {"id": r.pk, "version": r.version, "user": _username(r.user), "created_at": _dt(r.created_at),
-             "action": r.action, "comment": r.comment, "snapshot": r.snapshot}
+             "action": r.action, "comment": r.comment, "snapshot": r.snapshot, "amendment": r.amendment_id}
             for r in by_pk(pm.revisions.all())
         ],
         "dismissals": [
@@ -219,6 +239,11 @@ def _postmortem(pm: PostMortem) -> dict:
              "start": f.start, "end": f.end, "message": f.message, "suggestion": f.suggestion,
              "created_at": _dt(f.created_at)}
             for f in by_pk(pm.language_findings.all())
+        ],
+        # The image files themselves stay in MEDIA_ROOT (copy it along); these say whose they are.
+        "uploads": [
+            {"id": u.pk, "path": u.path, "uploaded_by": _username(u.uploaded_by), "uploaded_at": _dt(u.uploaded_at)}
+            for u in by_pk(pm.uploads.all())
         ],
     }
 
@@ -279,7 +304,7 @@ def restore_archive(data: dict) -> RestoreReport:
     categories = _restore_categories(data["factor_categories"])
     _restore_rules(data["language_rules"])
     tags = {t.name: t for t in Tag.objects.bulk_create(Tag(name=t["name"], slug=t["slug"]) for t in data["tags"])}
-    postmortems = _restore_postmortems(data["postmortems"], users, teams, templates, categories, tags)
+    postmortems = _restore_postmortems(data["postmortems"], users, teams, templates, categories, tags, warnings)
     _restore_library(data, users, postmortems)
     _reset_sequences()
     _rebuild_search_index()
@@ -370,9 +395,10 @@ def _restore_rules(rows: list[dict]) -> None:
     LanguageRule.objects.exclude(slug__in=slugs).delete()
 
 
-def _restore_postmortems(rows, users, teams, templates, categories, tags) -> dict[str, PostMortem]:
+def _restore_postmortems(rows, users, teams, templates, categories, tags, warnings) -> dict[str, PostMortem]:
     user = users.get
     postmortems = []
+    now = timezone.now()
     for row in rows:
         postmortems.append(PostMortem(
             id=row["id"], title=row["title"], slug=row["slug"], summary=row["summary"], severity=row["severity"],
@@ -385,6 +411,8 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags) -> dic
             created_at=_parse_dt(row["created_at"]), updated_at=_parse_dt(row["updated_at"]),
             source_path=row["source_path"], source_checksum=row["source_checksum"],
         ))
+    for pm in postmortems:
+        _repair_incident_times(pm, now, warnings)
     PostMortem.objects.bulk_create(postmortems, batch_size=500)
     # bulk_create stamps auto_now fields with the current time; put the archived times back.
     for pm, row in zip(postmortems, rows, strict=True):
@@ -393,14 +421,16 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags) -> dic
 
     content_type = ContentType.objects.get_for_model(PostMortem)
     team_links, author_links, tagged = [], [], []
-    sections, events, factors, items, revisions, dismissals, findings = [], [], [], [], [], [], []
+    sections, events, factors, items, revisions, dismissals, findings, uploads = [], [], [], [], [], [], [], []
+    amendments = []
     for pm, row in zip(postmortems, rows, strict=True):
         team_links += [PostMortem.teams.through(postmortem_id=pm.pk, team=teams[s]) for s in row["teams"]]
         author_links += [PostMortem.authors.through(postmortem_id=pm.pk, user=users[u]) for u in row["authors"]]
         tagged += [TaggedItem(tag=tags[name], content_type=content_type, object_id=pm.pk) for name in row["tags"]]
         sections += [Section(postmortem_id=pm.pk, **s) for s in row["sections"]]
-        events += [TimelineEvent(postmortem_id=pm.pk, **{**e, "occurred_at": _parse_dt(e["occurred_at"])})
-                   for e in row["timeline"]]
+        for e in row["timeline"]:
+            events.append(TimelineEvent(postmortem_id=pm.pk, **{**e, "occurred_at": _parse_dt(e["occurred_at"])}))
+            _repair_event(events[-1], pm, now, warnings)
         factors += [ContributingFactor(postmortem_id=pm.pk, id=f["id"], category=categories[f["category"]],
                                        description=f["description"], position=f["position"]) for f in row["factors"]]
         items += [ActionItem(
@@ -409,7 +439,15 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags) -> dic
                                     "completed_at": _parse_dt(a["completed_at"]),
                                     "created_at": _parse_dt(a["created_at"])})
             for a in row["action_items"]]
-        revisions += [Revision(postmortem_id=pm.pk, **{**r, "user": user(r["user"]) if r["user"] else None,
+        amendments += [Amendment(
+            postmortem_id=pm.pk, **{**a, "created_by": user(a["created_by"]) if a["created_by"] else None,
+                                    "published_by": user(a["published_by"]) if a["published_by"] else None,
+                                    **{k: _parse_dt(a[k]) for k in ("created_at", "updated_at", "submitted_at",
+                                                                    "published_at", "closed_at")}})
+            for a in row.get("amendments", [])]  # archives made before amendments have none
+        revisions += [Revision(postmortem_id=pm.pk, **{**{k: v for k, v in r.items() if k != "amendment"},
+                                                        "amendment_id": r.get("amendment"),
+                                                        "user": user(r["user"]) if r["user"] else None,
                                                         "created_at": _parse_dt(r["created_at"])})
                       for r in row["revisions"]]
         dismissals += [FindingDismissal(postmortem_id=pm.pk, **{**d, "user": user(d["user"]) if d["user"] else None,
@@ -417,13 +455,36 @@ def _restore_postmortems(rows, users, teams, templates, categories, tags) -> dic
                        for d in row["dismissals"]]
         findings += [LanguageFinding(postmortem_id=pm.pk, **{**f, "created_at": _parse_dt(f["created_at"])})
                      for f in row["findings"]]
+        uploads += [Upload(postmortem_id=pm.pk, id=u["id"], path=u["path"], uploaded_at=_parse_dt(u["uploaded_at"]),
+                           uploaded_by=user(u["uploaded_by"]) if u["uploaded_by"] else None)
+                    for u in row.get("uploads", [])]  # archives written before uploads were recorded have none
+    moved = sum(move_refused_link(e, "evidence_url", "description", "Evidence") for e in events)
+    moved += sum(move_refused_link(a, "tracker_url", "description", "Tracker") for a in items)
+    if moved:
+        warnings.append(f"{moved} tracker or evidence link{'s' if moved != 1 else ''} not http/https: "
+                        "removed, and kept as text in the description")
     for model, objects in (
         (PostMortem.teams.through, team_links), (PostMortem.authors.through, author_links), (TaggedItem, tagged),
         (Section, sections), (TimelineEvent, events), (ContributingFactor, factors), (ActionItem, items),
-        (Revision, revisions), (FindingDismissal, dismissals), (LanguageFinding, findings),
+        (Amendment, amendments), (Revision, revisions), (FindingDismissal, dismissals), (LanguageFinding, findings),
+        (Upload, uploads),
     ):
         model.objects.bulk_create(objects, batch_size=1000)
     return {pm.slug: pm for pm in postmortems}
+
+
+def _repair_incident_times(pm: PostMortem, now: datetime, warnings: list[str]) -> None:
+    for name, value in pm.clear_times_out_of_range(now).items():
+        label = PostMortem._meta.get_field(name).verbose_name
+        warnings.append(f"post-mortem {pm.slug}: {label} {utc_text(value)} was out of range; left empty "
+                        "(the editor asks for it again)")
+
+
+def _repair_event(event: TimelineEvent, pm: PostMortem, now: datetime, warnings: list[str]) -> None:
+    recorded = event.occurred_at
+    if event.move_into_range(now):
+        warnings.append(f"post-mortem {pm.slug}: timeline event at {utc_text(recorded)} was out of range; "
+                        f"moved to {utc_text(event.occurred_at)}, with a note in its description")
 
 
 def _restore_library(data: dict, users: dict[str, User], postmortems: dict[str, PostMortem]) -> None:
@@ -455,8 +516,8 @@ def _restore_library(data: dict, users: dict[str, User], postmortems: dict[str, 
 
 def _reset_sequences() -> None:
     """Move PostgreSQL's id sequences past the ids the restore wrote (SQLite needs nothing)."""
-    models = [Team, TemplateSection, PostMortem, Section, TimelineEvent, ContributingFactor, ActionItem, Revision,
-              FindingDismissal, LanguageFinding, RelatedLink, ReadingList, ReadingListItem, ReadMark]
+    models = [Team, TemplateSection, PostMortem, Section, TimelineEvent, ContributingFactor, ActionItem, Amendment,
+              Revision, FindingDismissal, LanguageFinding, Upload, RelatedLink, ReadingList, ReadingListItem, ReadMark]
     statements = connection.ops.sequence_reset_sql(no_style(), models)
     with connection.cursor() as cursor:
         for sql in statements:

@@ -702,11 +702,22 @@ def action_item_text(item) -> str:
     return f"{item.title}\n{item.description}" if item.description.strip() else item.title
 
 
-def postmortem_texts(postmortem, *, action_items=None) -> list[tuple[str, str, str]]:
+def _row_text(row: dict) -> str:
+    return f"{row['title']}\n{row['description']}" if (row.get("description") or "").strip() else row["title"]
+
+
+def _section_kinds(postmortem) -> dict:
+    return dict(postmortem.sections.values_list("pk", "kind"))
+
+
+def postmortem_texts(postmortem, *, action_items=None, document=None) -> list[tuple[str, str, str]]:
     """Return (location, kind, text) for every text of `postmortem` the coach reads, in reading order.
 
-    `action_items` saves a query when the caller has them already.
+    `document` (the editor's document, postmortems/documents.py) is read instead of the stored
+    text: a pending amendment's, say. `action_items` saves a query when the caller has them already.
     """
+    if document is not None:
+        return document_texts(document, _section_kinds(postmortem))
     items = list(postmortem.action_items.all()) if action_items is None else action_items
     texts = [("title", "summary", postmortem.title), ("summary", "summary", postmortem.summary)]
     texts += [(f"section:{s.pk}", s.kind, s.body) for s in postmortem.sections.all()]
@@ -716,10 +727,34 @@ def postmortem_texts(postmortem, *, action_items=None) -> list[tuple[str, str, s
     return [t for t in texts if t[2] and t[2].strip()]
 
 
-def postmortem_action_facts(postmortem, *, action_items=None) -> list[ActionFacts]:
-    """Return what the action-item checks need about `postmortem`'s action items."""
+def document_texts(document: dict, section_kinds: dict) -> list[tuple[str, str, str]]:
+    """Return (location, kind, text) for every text of an editor document, as `postmortem_texts` does."""
+    texts = [("title", "summary", document.get("title", "")), ("summary", "summary", document.get("summary", ""))]
+    texts += [(f"section:{s['id']}", section_kinds.get(s["id"], "narrative"), s["body"])
+              for s in document.get("sections", [])]
+    texts += [(f"timeline:{e['id']}", "timeline", e["description"]) for e in document.get("timeline", [])]
+    texts += [(f"factor:{f['id']}", "factor", f["description"]) for f in document.get("factors", [])]
+    texts += [(f"action:{a['id']}", "action_item", _row_text(a)) for a in document.get("action_items", [])]
+    return [t for t in texts if t[2] and t[2].strip()]
+
+
+def postmortem_action_facts(postmortem, *, action_items=None, document=None) -> list[ActionFacts]:
+    """Return what the action-item checks need about `postmortem`'s action items (or `document`'s)."""
     from postmortems.models import ActionStatus
 
+    open_statuses = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+    if document is not None:
+        return [
+            ActionFacts(
+                location=f"action:{a['id']}",
+                text=_row_text(a),
+                priority=a["priority"],
+                has_owner=bool(a.get("owner")),
+                has_due_date=bool(a.get("due_date")),
+                is_open=a["status"] in open_statuses,
+            )
+            for a in document.get("action_items", [])
+        ]
     items = list(postmortem.action_items.all()) if action_items is None else action_items
     return [
         ActionFacts(
@@ -728,7 +763,7 @@ def postmortem_action_facts(postmortem, *, action_items=None) -> list[ActionFact
             priority=a.priority,
             has_owner=a.owner_id is not None,
             has_due_date=a.due_date is not None,
-            is_open=a.status in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS),
+            is_open=a.status in open_statuses,
         )
         for a in items
     ]
@@ -764,13 +799,14 @@ def user_names_in(texts: Iterable[str]) -> set[str]:
     return names
 
 
-def check_postmortem(postmortem, *, names: Iterable[str] | None = None) -> list[Finding]:
-    """Return every finding in `postmortem`: language rules and the action-item checks."""
-    items = list(postmortem.action_items.all())
-    texts = postmortem_texts(postmortem, action_items=items)
+def check_postmortem(postmortem, *, names: Iterable[str] | None = None, document=None) -> list[Finding]:
+    """Return every finding in `postmortem` (or in `document`, its text being amended): language rules
+    and the action-item checks."""
+    items = list(postmortem.action_items.all()) if document is None else None
+    texts = postmortem_texts(postmortem, action_items=items, document=document)
     names = user_names_in(text for _, _, text in texts) if names is None else names
     findings = check_texts(texts, names=names)
-    findings += check_action_items(postmortem_action_facts(postmortem, action_items=items))
+    findings += check_action_items(postmortem_action_facts(postmortem, action_items=items, document=document))
     return findings
 
 
@@ -778,15 +814,17 @@ def finding_key(finding) -> tuple[str, str, str]:
     return (finding.rule_slug, finding.location, finding.text[:MAX_FINDING_TEXT])
 
 
-def refresh_findings(postmortem) -> None:
+def refresh_findings(postmortem, *, document=None) -> None:
     """Recompute `postmortem`'s LanguageFinding rows, keeping the created_at of findings that persist.
 
+    With `document` (a pending amendment's text), the findings are those of that text: it is what
+    will be published, so it is what the review and the publishing gate look at.
     Dismissed findings are stored too (the review shows them with their reasons, the trend page
     counts them); whether a finding is open is decided against FindingDismissal when it is read.
     """
     from postmortems.models import LanguageFinding
 
-    current = check_postmortem(postmortem)
+    current = check_postmortem(postmortem, document=document)
     existing = defaultdict(list)
     for row in LanguageFinding.objects.filter(postmortem=postmortem).order_by("start", "pk"):
         existing[finding_key(row)].append(row)
@@ -828,7 +866,8 @@ def refresh_findings(postmortem) -> None:
 # Dismissals, the review and the trend page.
 
 DISMISS_ACTION = "dismissed a language finding"
-LOCATION_RE = re.compile(r"^(?:title|summary|(?:section|timeline|factor|action):\d+)$")
+# Rows new in a pending amendment have negative ids until it is published.
+LOCATION_RE = re.compile(r"^(?:title|summary|(?:section|timeline|factor|action):-?\d+)$")
 
 
 def known_rule_slugs() -> set[str]:
@@ -846,13 +885,15 @@ def finding_dismiss(*, postmortem, user, rule_slug: str, location: str, text: st
     from django.db import transaction
 
     from postmortems.models import FindingDismissal
-    from postmortems.services import postmortem_record_change
+    from postmortems.services import pending_amendment, postmortem_record_change
 
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Say why this phrase should stay, so the reviewer can follow."})
     with transaction.atomic():
-        postmortem_record_change(postmortem=postmortem, user=user, action=DISMISS_ACTION, comment=reason)
+        # A finding in a pending amendment's text is part of the amendment's history, not the published one's.
+        postmortem_record_change(postmortem=postmortem, user=user, action=DISMISS_ACTION, comment=reason,
+                                 amendment=pending_amendment(postmortem))
         dismissal, _ = FindingDismissal.objects.update_or_create(
             postmortem=postmortem,
             rule_slug=rule_slug,
@@ -882,10 +923,22 @@ class ReviewGroup:
     dismissed: list = field(default_factory=list)
 
 
-def _labelled_texts(postmortem) -> list[tuple[str, str, str]]:
+def _labelled_texts(postmortem, document=None) -> list[tuple[str, str, str]]:
     """Return (location, label, text) for everything the coach reads, in reading order."""
+    from datetime import datetime
+
     from django.utils import timezone
 
+    if document is not None:
+        rows = [("title", "Title", document["title"]), ("summary", "Summary", document["summary"])]
+        rows += [(f"section:{s['id']}", s["heading"], s["body"]) for s in document["sections"]]
+        for event in document["timeline"]:
+            when = timezone.localtime(datetime.fromisoformat(event["when"])).strftime("%d %b %H:%M")
+            rows.append((f"timeline:{event['id']}", f"Timeline, {when}", event["description"]))
+        rows += [(f"factor:{f['id']}", f"Contributing factor ({f['category']})", f["description"])
+                 for f in document["factors"]]
+        rows += [(f"action:{a['id']}", f"Action item “{a['title']}”", _row_text(a)) for a in document["action_items"]]
+        return rows
     rows = [("title", "Title", postmortem.title), ("summary", "Summary", postmortem.summary)]
     rows += [(f"section:{s.pk}", s.heading, s.body) for s in postmortem.sections.all()]
     for event in postmortem.timeline_events.all():
@@ -914,12 +967,12 @@ def _excerpt(text: str, start: int, end: int, phrase: str) -> tuple[str, str, st
     return before, text[start:end], after
 
 
-def findings_for_review(postmortem, *, user=None) -> dict:
+def findings_for_review(postmortem, *, user=None, document=None) -> dict:
     """Return the context for includes/_coach_findings.html: findings grouped by text, open and dismissed.
 
     Keys: postmortem, groups (ReviewGroup list, in reading order), open_count, dismissed_count,
-    can_dismiss (whether `user` may dismiss findings here) and dismiss_url. A constant number of
-    queries, whatever the number of findings.
+    can_dismiss (whether `user` may dismiss findings here) and dismiss_url. `document` labels the
+    texts of a pending amendment. A constant number of queries, whatever the number of findings.
     """
     from postmortems.models import FindingDismissal, LanguageFinding
 
@@ -932,7 +985,7 @@ def findings_for_review(postmortem, *, user=None) -> dict:
         by_location[row.location].append(row)
     groups = []
     if by_location:
-        for location, label, text in _labelled_texts(postmortem):
+        for location, label, text in _labelled_texts(postmortem, document):
             rows = by_location.pop(location, None)
             if rows:
                 groups.append(_review_group(location, label, text, rows, dismissals))

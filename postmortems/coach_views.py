@@ -25,9 +25,10 @@ from django.views.decorators.http import require_GET
 
 from postmortems import coach
 from postmortems.access import can_edit, get_postmortem_for
-from postmortems.models import LanguageRule, Priority, Team
+from postmortems.models import EARLIEST_INCIDENT_TIME, LanguageRule, Priority, Team
 from postmortems.ratelimit import rate_limited, seconds
 from postmortems.roles import is_facilitator
+from postmortems.services import pending_amendment
 
 MAX_BODY_BYTES = 512 * 1024
 MAX_TEXTS = 200
@@ -167,7 +168,9 @@ def _findings_json(request, parsed: list[dict], postmortem) -> list[dict]:
     dismissals, editable = {}, False
     if postmortem is not None:
         # Names the rest of the write-up shows to be people ("Dave said...") count here too.
-        names |= coach.names_in(text for _, _, text in coach.postmortem_texts(postmortem))
+        amendment = pending_amendment(postmortem)
+        texts = coach.postmortem_texts(postmortem, document=amendment.document if amendment else None)
+        names |= coach.names_in(text for _, _, text in texts)
         dismissals = {(d.rule_slug, d.location, d.text): d.reason for d in postmortem.dismissals.all()}
         editable = can_edit(request.user, postmortem)
     texts = [(str(i), entry["kind"], entry["text"]) for i, entry in enumerate(parsed)]
@@ -292,10 +295,16 @@ def trends(request):
 
 
 def _month_from(value: str):
+    """Return (the first instant of the month `value` names, "") or (None, why it cannot be used)."""
     if not value:
         return None, ""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", value):
+        return None, "Months look like 2025-03."
     try:
         parsed = datetime.strptime(value, "%Y-%m")
     except ValueError:
         return None, "Months look like 2025-03."
+    first, this_month = EARLIEST_INCIDENT_TIME.date(), timezone.localdate().replace(day=1)
+    if not first <= parsed.date() <= this_month:
+        return None, f"Choose a month from {first:%Y-%m} to {this_month:%Y-%m}: findings are counted in no other."
     return timezone.make_aware(parsed), ""

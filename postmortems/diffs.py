@@ -37,3 +37,9 @@ def revision_changes(previous, revision) -> list[Change]:
     """Return what `revision` changed compared with `previous` (None: the first revision)."""
     before = previous.snapshot if previous else {}
     return [Change(c.label, word_diff(c.before, c.after)) for c in snapshot_changes(before, revision.snapshot)]
+
+
+def document_changes(before: dict, after: dict) -> list[Change]:
+    """Return what differs between two snapshots (the published text and an amendment), status aside."""
+    after = {**after, "status": before.get("status")}
+    return [Change(c.label, word_diff(c.before, c.after)) for c in snapshot_changes(before, after)]

@@ -30,14 +30,15 @@ import re
 import textwrap
 import zoneinfo
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -45,6 +46,7 @@ from taggit.models import Tag, TaggedItem
 
 from postmortems.forms import TAG_MAX_LENGTH
 from postmortems.models import (
+    IMPORT_ACTIONS,
     ActionItem,
     ActionKind,
     ActionStatus,
@@ -60,11 +62,12 @@ from postmortems.models import (
     Team,
     Template,
     TimelineEvent,
+    incident_time_error,
 )
-from postmortems.services import postmortem_record_change, unique_slug
+from postmortems.services import check_restriction_change, postmortem_record_change, unique_slug
 from postmortems.timeline import ParsedEvent, cell_text, find_date, parse_timeline, split_row
+from postmortems.weblinks import removed_link_note, validate_web_url
 
-IMPORT_ACTIONS = ("imported", "imported (updated)")
 COMMIT_EVERY = 50
 # Hostile files: the largest write-up in the DFDS archive is 14 KB, so 2 MB is room for any real one.
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -271,8 +274,34 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
     elif not doc.summary:
         summary_body = next((body for heading, body in doc.sections if SUMMARY_HEADING.match(heading)), "")
         doc.summary = summary_body.strip().split("\n\n")[0].strip()
+    _refuse_unsafe_links(doc)
     doc.stats = _stats(text)
     return doc
+
+
+def _refuse_unsafe_links(doc: Document) -> None:
+    """Keep only web links as links (the rule the models hold); a refused one stays visible as text."""
+    for item in doc.action_items:
+        if item.tracker_url and not _is_web_url(item.tracker_url):
+            doc.warnings.append(f"tracker link of “{item.title[:40]}” refused (not an http/https link); "
+                                "kept as text in its description")
+            note = removed_link_note("Tracker", item.tracker_url)
+            item.description = f"{item.description}\n\n{note}" if item.description else note
+            item.tracker_url = ""
+    for index, event in enumerate(doc.events):
+        if event.evidence_url and not _is_web_url(event.evidence_url):
+            doc.warnings.append(f"evidence link of the event “{event.description[:40]}” refused (not an "
+                                "http/https link); kept as text in its description")
+            note = removed_link_note("Evidence", event.evidence_url)
+            doc.events[index] = replace(event, description=f"{event.description}\n\n{note}", evidence_url="")
+
+
+def _is_web_url(value: str) -> bool:
+    try:
+        validate_web_url(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _front_matter(text: str) -> tuple[dict, str]:
@@ -832,6 +861,10 @@ def import_document(doc: Document, *, path: Path, digest: str, options: Options,
     if doc.unparsed_timeline_lines:
         report.notes.append(f"{doc.unparsed_timeline_lines} timeline line(s) without a readable time kept as text")
     restricted = options.restricted or _bool(doc.front_matter.get("restricted"))
+    bad_date = _date_out_of_range(doc, source_path=key, tz=_document_zone(doc, options))
+    if bad_date:
+        report.outcome, report.reason = "failed", bad_date
+        return report
     if existing is not None:
         report.slug = existing.slug
         if existing.source_checksum == digest:
@@ -843,12 +876,22 @@ def import_document(doc: Document, *, path: Path, digest: str, options: Options,
             report.reason = (f"changed in Hindsight since it was imported ({last.action}); "
                              "pass --overwrite to replace those changes with the file")
             return report
-        if existing.restricted and not restricted:
+        try:
+            check_restriction_change(user=None, postmortem=existing, restricted=restricted)
+        except PermissionDenied:
             restricted = True
-            report.notes.append("stays restricted (it is restricted in Hindsight)")
+            report.notes.append("stays restricted (it is restricted in Hindsight; only a facilitator lifts that)")
         report.outcome = would + "updated"
     else:
         report.outcome = would + "imported"
+    if existing is not None and existing.status == Status.PUBLISHED:
+        # Readers keep the published text: the file's version waits for review in an amendment.
+        report.outcome = would + "amended"
+        if not options.dry_run:
+            _amend(doc, existing=existing, key=key, options=options, lookups=lookups, report=report)
+        if report.outcome != "skipped":
+            report.notes.append(AMENDED_NOTE)
+        return report
     if options.dry_run:
         return report
     postmortem = _save(doc, existing=existing, key=key, digest=digest, restricted=restricted,
@@ -857,11 +900,111 @@ def import_document(doc: Document, *, path: Path, digest: str, options: Options,
     return report
 
 
+AMENDED_NOTE = ("published: the file's changes wait for review in an amendment; readers keep the published text "
+                "until a facilitator publishes it")
+
+
+def _amend(doc: Document, *, existing: PostMortem, key: str, options: Options, lookups: _Lookups,
+           report: FileReport) -> None:
+    """Save the file as the pending amendment of published `existing`, submitted for review."""
+    from django.core.exceptions import ValidationError
+
+    from postmortems.services import postmortem_save, working_document
+
+    current, _ = working_document(existing)
+    amended = _document_from_file(doc, current=current, postmortem=existing, key=key, options=options,
+                                  lookups=lookups, report=report)
+    comment = f"From {Path(key).name}"
+    try:
+        result = postmortem_save(postmortem=existing, user=None, base_version=existing.version, document=amended,
+                                 submit=True, comment=comment)
+    except ValidationError as error:  # required sections left empty: keep it as a draft amendment
+        result = postmortem_save(postmortem=existing, user=None, base_version=existing.version, document=amended,
+                                 comment=comment)
+        report.notes.append(f"not submitted for review: {' '.join(error.messages)}")
+    if result.revision is None:
+        report.outcome, report.reason = "skipped", "its amendment already says what the file says"
+
+
+def _document_from_file(doc: Document, *, current: dict, postmortem: PostMortem, key: str, options: Options,
+                        lookups: _Lookups, report: FileReport) -> dict:
+    """Return `current` (an editor document) rewritten to say what the file says, keeping the ids of
+    the rows the file still has (sections by heading, events by time and text, factors by text,
+    action items by title)."""
+    front = doc.front_matter
+    tz = _zone(front.get("time_zone") or front.get("timezone")) or options.tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    times = PostMortem(source_path=key)
+    _set_times(times, doc, tz)
+
+    def iso(value):
+        return value.astimezone(UTC).isoformat() if value else None
+
+    teams, tags, authors = _people_and_labels(doc, options, lookups, report)
+    sections_by_heading: dict[str, list[dict]] = {}
+    for row in current["sections"]:
+        sections_by_heading.setdefault(row["heading"], []).append(row)
+    sections = []
+    for heading, body in doc.sections:
+        same = sections_by_heading.get(heading, [])
+        sections.append({**same.pop(0), "body": body} if same else {"id": None, "heading": heading, "body": body})
+    sections += [{**row, "body": ""} for rows in sections_by_heading.values() for row in rows]
+
+    def ids_by(rows, key_of):
+        found: dict = {}
+        for row in rows:
+            found.setdefault(key_of(row), []).append(row["id"])
+        return found
+
+    events = ids_by(current["timeline"], lambda r: (r["when"], r["description"]))
+    factors = ids_by(current["factors"], lambda r: r["description"])
+    items = ids_by(current["action_items"], lambda r: r["title"])
+
+    def take(found, key_value):
+        ids = found.get(key_value)
+        return ids.pop(0) if ids else None
+
+    action_items = []
+    for parsed in doc.action_items:
+        description = parsed.description
+        owner = lookups.user(parsed.owner) if parsed.owner else None
+        if parsed.owner and owner is None:
+            report.notes.append(f"no user {parsed.owner!r} to own “{parsed.title[:40]}”; kept in its description")
+            description = f"{description}\n\nOwner in the imported file: {parsed.owner}".strip()
+        action_items.append({
+            "id": take(items, parsed.title), "title": parsed.title, "description": description, "kind": parsed.kind,
+            "priority": parsed.priority, "owner": owner.username if owner else None,
+            "due_date": parsed.due_date.isoformat() if parsed.due_date else None, "status": parsed.status,
+            "wont_do_reason": parsed.wont_do_reason if parsed.status == ActionStatus.WONT_DO else "",
+            "tracker_url": parsed.tracker_url,
+        })
+    return {
+        **current,
+        "title": doc.title,
+        "summary": doc.summary,
+        "severity": severity_of(front.get("severity")) or severity_of(doc.stats.get("severity")) or current["severity"],
+        "started_at": iso(times.started_at), "detected_at": iso(times.detected_at),
+        "mitigated_at": iso(times.mitigated_at), "resolved_at": iso(times.resolved_at),
+        "teams": sorted(t.name for t in teams), "tags": sorted(t.name for t in tags),
+        "authors": sorted(u.username for u in authors) or current["authors"],
+        "sections": sections,
+        "timeline": [
+            {"id": take(events, (iso(e.occurred_at), e.description)), "when": iso(e.occurred_at), "kind": e.kind_guess,
+             "description": e.description, "evidence_url": e.evidence_url[:500]}
+            for e in doc.events
+        ],
+        "factors": [
+            {"id": take(factors, f.description), "category": lookups.category(f).name, "description": f.description}
+            for f in doc.factors
+        ],
+        "action_items": action_items,
+    }
+
+
 @transaction.atomic
 def _save(doc: Document, *, existing: PostMortem | None, key: str, digest: str, restricted: bool,
           options: Options, lookups: _Lookups, report: FileReport) -> PostMortem:
     front = doc.front_matter
-    tz = _zone(front.get("time_zone") or front.get("timezone")) or options.tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    tz = _document_zone(doc, options)
     postmortem = existing or PostMortem(version=0, source_path=key)
     postmortem.title = doc.title
     postmortem.summary = doc.summary
@@ -902,6 +1045,49 @@ def _save(doc: Document, *, existing: PostMortem | None, key: str, digest: str, 
         comment=f"From {Path(key).name}",
     )
     return postmortem
+
+
+def _document_zone(doc: Document, options: Options) -> tzinfo:
+    front = doc.front_matter
+    return _zone(front.get("time_zone") or front.get("timezone")) or options.tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _date_out_of_range(doc: Document, *, source_path: str, tz: tzinfo) -> str:
+    """Return why the file cannot be imported because of a date outside 1970 … a year from now, or "".
+
+    Such a file is not imported at all (rather than imported with the date left out), so that
+    nothing in it is silently dropped: the report names the date to correct.
+    """
+    times = PostMortem(source_path=source_path)
+    try:
+        _set_times(times, doc, tz)
+    except OverflowError:  # a duration that carries a time past year 9999
+        too_late = datetime.max.replace(tzinfo=UTC)
+        return "an incident time is out of range: " + _lower_first(incident_time_error(too_late))
+    for label, value in (("incident start", times.started_at), ("detected time", times.detected_at),
+                         ("mitigated time", times.mitigated_at), ("resolved time", times.resolved_at)):
+        error = incident_time_error(value)
+        if error:
+            return f"the {label} {_local(value, tz)} is out of range: {_lower_first(error)}"
+    bad = [e for e in doc.events if incident_time_error(e.occurred_at)]
+    if bad:
+        first = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        return (f"the timeline event at {_local(first.occurred_at, tz)}{more} is out of range: "
+                f"{_lower_first(incident_time_error(first.occurred_at))}")
+    return ""
+
+
+def _local(value: datetime, tz: tzinfo) -> str:
+    try:
+        value = value.astimezone(tz)
+    except OverflowError:
+        pass
+    return f"{value.year:04d}-{value:%m-%d %H:%M}"  # %Y does not pad years before 1000
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _stated(front: dict, names: tuple[str, ...], tz: tzinfo) -> tuple[bool, datetime | None]:
@@ -955,6 +1141,23 @@ def _set_times(postmortem: PostMortem, doc: Document, tz: tzinfo) -> None:
 
 
 def _save_people_and_labels(postmortem, doc, options, lookups, report, *, new: bool) -> None:
+    teams, tags, authors = _people_and_labels(doc, options, lookups, report)
+    if not new:
+        postmortem.teams.set(teams)
+        postmortem.tags.set(tags)
+        postmortem.authors.set(authors)
+        return
+    # A new post-mortem has no links yet: write them in one statement each.
+    PostMortem.teams.through.objects.bulk_create(
+        PostMortem.teams.through(postmortem=postmortem, team=team) for team in dict.fromkeys(teams))
+    PostMortem.authors.through.objects.bulk_create(
+        PostMortem.authors.through(postmortem=postmortem, user=user) for user in dict.fromkeys(authors))
+    TaggedItem.objects.bulk_create(
+        TaggedItem(tag=tag, content_type=lookups.postmortem_type, object_id=postmortem.pk) for tag in tags)
+
+
+def _people_and_labels(doc, options, lookups, report) -> tuple[list, list, list]:
+    """Return the teams, tags and authors the file names (creating teams and tags it needs)."""
     front = doc.front_matter
     team_keys = _list(front.get("teams") or front.get("team"))
     teams = []
@@ -980,18 +1183,7 @@ def _save_people_and_labels(postmortem, doc, options, lookups, report, *, new: b
             report.notes.append(f"no user {username!r}; not added as an author")
         else:
             authors.append(user)
-    if not new:
-        postmortem.teams.set(teams)
-        postmortem.tags.set(tags)
-        postmortem.authors.set(authors)
-        return
-    # A new post-mortem has no links yet: write them in one statement each.
-    PostMortem.teams.through.objects.bulk_create(
-        PostMortem.teams.through(postmortem=postmortem, team=team) for team in dict.fromkeys(teams))
-    PostMortem.authors.through.objects.bulk_create(
-        PostMortem.authors.through(postmortem=postmortem, user=user) for user in dict.fromkeys(authors))
-    TaggedItem.objects.bulk_create(
-        TaggedItem(tag=tag, content_type=lookups.postmortem_type, object_id=postmortem.pk) for tag in tags)
+    return teams, tags, authors
 
 
 def _save_parts(postmortem: PostMortem, doc: Document, lookups: _Lookups, report: FileReport, *, new: bool) -> None:

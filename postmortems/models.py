@@ -8,14 +8,105 @@ tests/postmortems/test_no_blame_field.py walks every model to keep it so.
 
 import secrets
 import zoneinfo
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
+from django.utils.formats import date_format
 from taggit.managers import TaggableManager
+
+from postmortems.markdown import MAX_FIELD_CHARS, MAX_SECTION_CHARS, MarkdownValidator
+from postmortems.weblinks import WebURLField
+
+MARKDOWN = [MarkdownValidator(MAX_FIELD_CHARS)]
+
+# Revisions recorded by the Markdown importer (it has no user to name).
+IMPORT_ACTIONS = ("imported", "imported (updated)")
+
+EARLIEST_INCIDENT_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_INCIDENT_TIME_AHEAD = timedelta(days=365)
+
+
+def incident_time_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
+    """Return the earliest and latest incident time Hindsight accepts: 1 January 1970 to a year from now."""
+    return EARLIEST_INCIDENT_TIME, (now or timezone.now()) + LATEST_INCIDENT_TIME_AHEAD
+
+
+def incident_time_error(value: datetime | None, now: datetime | None = None) -> str:
+    """Return why `value` cannot be an incident time (outside `incident_time_bounds`), or ""."""
+    if value is None:
+        return ""
+    earliest, latest = incident_time_bounds(now)
+    if earliest <= value <= latest:
+        return ""
+    return (
+        f"Choose a time from {date_format(earliest, 'j F Y')} to {date_format(latest, 'j F Y')} "
+        "(a year from now at most)."
+    )
+
+
+@deconstructible
+class IncidentTimeValidator:
+    """Keep incident times (and timeline events) between 1970 and a year from now.
+
+    A class, not bounds given as arguments, since "a year from now" moves: migrations store the
+    validator, not today's date.
+    """
+
+    code = "incident_time_out_of_range"
+
+    def __call__(self, value):
+        message = incident_time_error(value)
+        if message:
+            raise ValidationError(message, code=self.code)
+
+    def __eq__(self, other):
+        return isinstance(other, IncidentTimeValidator)
+
+    def __hash__(self):
+        return hash(self.code)
+
+
+validate_incident_time = IncidentTimeValidator()
+
+INCIDENT_TIME_FIELDS = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+
+
+def utc_text(value: datetime) -> str:
+    """Return `value` as "9999-12-31 23:59 UTC" (as written, when UTC cannot hold it)."""
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        return value.isoformat(" ", "minutes")
+    return f"{value.year:04d}-{value:%m-%d %H:%M} UTC"  # %Y does not pad years before 1000
+
+
+def out_of_range_note(value: datetime) -> str:
+    """Return the note that starts the description of a timeline event whose time was out of range."""
+    return f"(The time recorded for this event, {utc_text(value)}, was out of range.) "
+
+
+class DisplayZone(zoneinfo.ZoneInfo):
+    """A time zone for showing stored times, in which a time the local calendar cannot hold stays in UTC.
+
+    9999-12-31 23:59 UTC is in year 10000 in Auckland, 0001-01-01 00:00 UTC before year 1 in Los
+    Angeles: a plain ZoneInfo raises OverflowError there, and every page showing such a time (a
+    template's `date` filter, a form's initial value, the admin) would fail. The incident times
+    are bounded (`incident_time_bounds`), but a value stored another way (an old row, a raw SQL
+    edit) must not take pages down. Time zones of the pages are activated as DisplayZone (see
+    postmortems.middleware); otherwise it behaves as the ZoneInfo of the same key.
+    """
+
+    def fromutc(self, dt):
+        try:
+            return super().fromutc(dt)
+        except OverflowError:
+            return dt.replace(tzinfo=UTC)
 
 
 def _time_zone_choices():
@@ -38,11 +129,11 @@ class Profile(models.Model):
     def __str__(self):
         return f"Profile of {self.user}"
 
-    def tzinfo(self):
+    def tzinfo(self) -> DisplayZone:
         try:
-            return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
+            return DisplayZone(self.time_zone or settings.TIME_ZONE)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+            return DisplayZone(settings.TIME_ZONE)
 
     def rotate_feed_token(self):
         self.feed_token = new_feed_token()
@@ -136,6 +227,10 @@ class PostMortemQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
 
+    def awaiting_review(self):
+        """Return the post-mortems in review, and the published ones whose amendment is in review."""
+        return self.filter(Q(status=Status.IN_REVIEW) | Q(amendments__status="in_review")).distinct()
+
     def with_list_data(self):
         return self.prefetch_related("teams", "tags", "authors")
 
@@ -143,15 +238,17 @@ class PostMortemQuerySet(models.QuerySet):
 class PostMortem(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
-    summary = models.TextField(blank=True, help_text="Two or three sentences: what happened and what it meant.")
+    summary = models.TextField(
+        blank=True, validators=MARKDOWN, help_text="Two or three sentences: what happened and what it meant."
+    )
     severity = models.CharField(max_length=4, choices=Severity.choices, default=Severity.SEV3)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     status_changed_at = models.DateTimeField(default=timezone.now)
 
-    started_at = models.DateTimeField("incident started", null=True, blank=True)
-    detected_at = models.DateTimeField("detected", null=True, blank=True)
-    mitigated_at = models.DateTimeField("mitigated", null=True, blank=True)
-    resolved_at = models.DateTimeField("resolved", null=True, blank=True)
+    started_at = models.DateTimeField("incident started", null=True, blank=True, validators=[validate_incident_time])
+    detected_at = models.DateTimeField("detected", null=True, blank=True, validators=[validate_incident_time])
+    mitigated_at = models.DateTimeField("mitigated", null=True, blank=True, validators=[validate_incident_time])
+    resolved_at = models.DateTimeField("resolved", null=True, blank=True, validators=[validate_incident_time])
 
     teams = models.ManyToManyField(Team, blank=True, related_name="postmortems")
     tags = TaggableManager(blank=True, help_text="Services, failure modes and themes, comma-separated.")
@@ -215,6 +312,33 @@ class PostMortem(models.Model):
     def is_authored_by(self, user) -> bool:
         return user.is_authenticated and self.authors.filter(pk=user.pk).exists()
 
+    def clear_times_out_of_range(self, now: datetime | None = None) -> dict[str, datetime]:
+        """Empty the incident times outside `incident_time_bounds` (not saved); return the ones emptied by field.
+
+        For times stored before they were checked: the editor asks for a start time again. The
+        migration repair_times_out_of_range does the same to the rows in the database.
+        """
+        cleared = {}
+        for name in INCIDENT_TIME_FIELDS:
+            value = getattr(self, name)
+            if incident_time_error(value, now):
+                cleared[name] = value
+                setattr(self, name, None)
+        return cleared
+
+    def is_open_to_readers(self) -> bool:
+        """Return whether every signed-in reader may see it (published and not restricted)."""
+        return self.status == Status.PUBLISHED and not self.restricted
+
+    def shows_work_in_progress_to(self, user) -> bool:
+        """Return whether `user` may read its drafts and review versions, their differences and notes:
+        its authors, its facilitator and facilitators."""
+        from postmortems.roles import is_facilitator
+
+        if user is None or not user.is_authenticated:
+            return False
+        return is_facilitator(user) or self.facilitator_id == user.pk or self.is_authored_by(user)
+
 
 def _span(start, end):
     """Return real elapsed time; converting to UTC first, since Python subtracts wall-clock times
@@ -233,7 +357,7 @@ class Section(models.Model):
     guidance = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=SectionKind.choices, default=SectionKind.NARRATIVE)
     required = models.BooleanField(default=False)
-    body = models.TextField(blank=True)
+    body = models.TextField(blank=True, validators=[MarkdownValidator(MAX_SECTION_CHARS)])
 
     class Meta:
         ordering = ["postmortem", "position", "id"]
@@ -256,16 +380,30 @@ class TimelineEvent(models.Model):
     """What happened when. No user field: people appear by role in the description."""
 
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="timeline_events")
-    occurred_at = models.DateTimeField("when")
+    occurred_at = models.DateTimeField("when", validators=[validate_incident_time])
     kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.OBSERVATION)
-    description = models.TextField("what happened")
-    evidence_url = models.URLField("evidence link", max_length=500, blank=True)
+    description = models.TextField("what happened", validators=MARKDOWN)
+    evidence_url = WebURLField("evidence link", max_length=500, blank=True)
 
     class Meta:
         ordering = ["postmortem", "occurred_at", "id"]
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.description[:60]}"
+
+    def move_into_range(self, now: datetime | None = None) -> bool:
+        """Move an event outside `incident_time_bounds` to the nearest bound (not saved); return whether it moved.
+
+        For times stored before they were checked: what happened is kept, its description starts
+        with a note of the time recorded. The migration repair_times_out_of_range does the same
+        to the rows in the database.
+        """
+        if not incident_time_error(self.occurred_at, now):
+            return False
+        earliest, latest = incident_time_bounds(now)
+        self.description = out_of_range_note(self.occurred_at) + self.description
+        self.occurred_at = earliest if self.occurred_at < earliest else latest
+        return True
 
 
 class FactorCategory(models.Model):
@@ -285,7 +423,7 @@ class FactorCategory(models.Model):
 class ContributingFactor(models.Model):
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="factors")
     category = models.ForeignKey(FactorCategory, on_delete=models.PROTECT, related_name="factors")
-    description = models.TextField()
+    description = models.TextField(validators=MARKDOWN)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -331,7 +469,7 @@ class ActionItemQuerySet(models.QuerySet):
 class ActionItem(models.Model):
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="action_items")
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=MARKDOWN)
     kind = models.CharField(max_length=20, choices=ActionKind.choices, default=ActionKind.PREVENT)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     owner = models.ForeignKey(
@@ -345,7 +483,7 @@ class ActionItem(models.Model):
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     wont_do_reason = models.TextField("reason for won't do", blank=True)
-    tracker_url = models.URLField("tracker link", max_length=500, blank=True)
+    tracker_url = WebURLField("tracker link", max_length=500, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -391,10 +529,133 @@ class ActionItem(models.Model):
             raise ValidationError({"wont_do_reason": "Say why this will not be done."})
 
 
+class AmendmentStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+    DISCARDED = "discarded", "Discarded"
+
+
+PENDING_AMENDMENT = [AmendmentStatus.DRAFT, AmendmentStatus.IN_REVIEW]
+
+
+class AmendmentQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status__in=PENDING_AMENDMENT)
+
+
+class Amendment(models.Model):
+    """The pending next version of a published post-mortem.
+
+    Readers keep seeing the published text (the post-mortem's own rows) while the amendment's
+    document (postmortems/documents.py) is written and reviewed; publishing it merges it into the
+    published text against `base_document`, the published text it started from. A post-mortem has
+    at most one pending (draft or in review) amendment.
+    """
+
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="amendments")
+    status = models.CharField(max_length=12, choices=AmendmentStatus.choices, default=AmendmentStatus.DRAFT)
+    document = models.JSONField(default=dict, help_text="The amended text.")
+    base_document = models.JSONField(default=dict, help_text="The published text the amendment started from.")
+    base_version = models.PositiveIntegerField(help_text="The post-mortem's version when the amendment started.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_version = models.PositiveIntegerField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was published or discarded.")
+
+    objects = AmendmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["postmortem", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["postmortem"], condition=Q(status__in=["draft", "in_review"]), name="one_pending_amendment"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="amendment_review_queue_idx")]
+
+    def __str__(self):
+        return f"Amendment of {self.postmortem} ({self.get_status_display().lower()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PENDING_AMENDMENT
+
+
+class UploadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return the images `user` may see: those of the post-mortems they may read."""
+        return self.filter(postmortem__in=PostMortem.objects.visible_to(user))
+
+
+class Upload(models.Model):
+    """An image dropped into a post-mortem's editor, stored re-encoded under MEDIA_ROOT.
+
+    It is served only to people who may see its post-mortem (postmortems.views.media_file).
+    """
+
+    path = models.CharField(max_length=255, unique=True, help_text="Where the file is, under MEDIA_ROOT.")
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["postmortem", "uploaded_at", "id"]
+
+    def __str__(self):
+        return self.path
+
+    @property
+    def url(self) -> str:
+        return reverse("media_file", kwargs={"name": self.path})
+
+
+class RevisionQuerySet(models.QuerySet):
+    def published_versions(self):
+        """Return the revisions that record a published version (their snapshot's status is published).
+
+        Drafts, review versions and amendments still being written have another status there.
+        """
+        return self.filter(snapshot__status=Status.PUBLISHED)
+
+    def visible_to(self, user, postmortem: PostMortem):
+        """Return the revisions of `postmortem` that `user` may read.
+
+        Its authors, its facilitator and facilitators read every revision; anyone else who may see
+        the post-mortem reads its published versions only (their differences and notes included);
+        others read none.
+        """
+        revisions = self.filter(postmortem=postmortem)
+        if postmortem.shows_work_in_progress_to(user):
+            return revisions
+        if user is None or not user.is_authenticated or not postmortem.is_open_to_readers():
+            return revisions.none()
+        return revisions.published_versions()
+
+
 class Revision(models.Model):
-    """One save of a post-mortem: who, when, and a full snapshot for per-section differences."""
+    """One save of a post-mortem: who, when, and a full snapshot for per-section differences.
+
+    A revision of a pending amendment names it: its snapshot is the amendment's text with the
+    amendment's status, never "published", so readers never see it as published text.
+    """
 
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="revisions")
+    amendment = models.ForeignKey(
+        Amendment, null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
+    )
     version = models.PositiveIntegerField()
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
@@ -402,12 +663,23 @@ class Revision(models.Model):
     comment = models.TextField(blank=True)
     snapshot = models.JSONField(default=dict)
 
+    objects = RevisionQuerySet.as_manager()
+
     class Meta:
         ordering = ["postmortem", "-version", "-id"]
         indexes = [models.Index(fields=["postmortem", "-version"], name="revision_history_idx")]
 
     def __str__(self):
         return f"{self.postmortem} v{self.version} ({self.action})"
+
+    @property
+    def editor_name(self) -> str:
+        """Who recorded it, as people read it: a name, "Imported", or "Former user" once the account is gone."""
+        if self.user is not None:
+            return self.user.get_full_name() or self.user.username
+        if self.action in IMPORT_ACTIONS:
+            return "Imported"
+        return "Former user"
 
 
 class LanguageRule(models.Model):

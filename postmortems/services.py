@@ -1,15 +1,23 @@
 """Workflows that touch several models: creating, saving, reviewing and publishing post-mortems.
 
-Every change to a post-mortem goes through `postmortem_record_change`, which bumps the version
-(refusing stale saves), records a Revision with a full snapshot, and refreshes the search index
-and the language coach's findings in the same transaction.
+Every change to a post-mortem records a Revision with a full snapshot (through
+`postmortem_record_change` or `postmortem_save`), bumps the version and refreshes the search
+index and the language coach's findings in the same transaction.
+
+The editor's text is a document (postmortems/documents.py). `postmortem_save` is the one way a
+document is saved, whoever sends it (the editor, the importer, the API): it merges the document
+with whatever was saved since the version the sender started from, so no save reverts anyone
+else's change, and refuses only when the same thing was changed differently on both sides.
 """
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -17,26 +25,64 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from knowledge import search
-from postmortems import coach
+from postmortems import coach, documents, uploads
+from postmortems.documents import Conflict
 from postmortems.models import (
     ActionItem,
+    Amendment,
+    AmendmentStatus,
+    ContributingFactor,
+    FactorCategory,
+    FindingDismissal,
+    LanguageFinding,
     PostMortem,
     Revision,
     Section,
+    SectionKind,
     Severity,
     Status,
+    Team,
     Template,
+    TimelineEvent,
+    Upload,
 )
 from postmortems.roles import is_facilitator
 
 
-class StaleVersion(Exception):
-    """The post-mortem changed since the editor loaded it."""
+class EditConflict(Exception):
+    """Both the save and someone else changed the same things; nothing was written.
 
-    def __init__(self, postmortem: PostMortem, base_version: int):
-        super().__init__(f"{postmortem.slug} is at version {postmortem.version}, the edit started from {base_version}")
-        self.postmortem = postmortem
-        self.base_version = base_version
+    `merged` holds everything that could be merged (the sender's value where they conflict),
+    `conflicts` what could not, `current` the stored document and `version` the version to
+    resolve against.
+    """
+
+    def __init__(self, *, merged: dict, conflicts: list[Conflict], current: dict, version: int):
+        super().__init__(f"{len(conflicts)} conflict(s) with version {version}")
+        self.merged = merged
+        self.conflicts = conflicts
+        self.current = current
+        self.version = version
+
+
+class UnresolvedConflicts(ValidationError):
+    """A save listed conflicts and did not say how to resolve each one; nothing was written."""
+
+    def __init__(self, keys: list[str], base: dict):
+        super().__init__(
+            "Choose “keep mine”, “keep theirs” or “edit” for each conflict marked below, then save again. "
+            "Nothing was saved yet; your text is still in the form."
+        )
+        self.keys = keys
+        self.base = base
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What a save did: the revision it recorded (None when nothing changed) and the version now stored."""
+
+    revision: Revision | None
+    version: int
 
 
 @dataclass(frozen=True)
@@ -68,47 +114,54 @@ def unique_slug(title: str, *, random_suffix: bool = True) -> str:
             return slug
 
 
-def snapshot(postmortem: PostMortem) -> dict:
-    """Return everything a reader sees of `postmortem`, as plain data (for revisions and diffs)."""
+def _iso(value) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
 
-    def ts(value):
-        return value.isoformat() if value else None
 
+def document_of(postmortem: PostMortem) -> dict:
+    """Return the editor's document for `postmortem`'s stored text (see postmortems/documents.py)."""
     return {
         "title": postmortem.title,
         "summary": postmortem.summary,
         "severity": postmortem.severity,
-        "status": postmortem.status,
-        "restricted": postmortem.restricted,
-        "started_at": ts(postmortem.started_at),
-        "detected_at": ts(postmortem.detected_at),
-        "mitigated_at": ts(postmortem.mitigated_at),
-        "resolved_at": ts(postmortem.resolved_at),
+        "started_at": _iso(postmortem.started_at),
+        "detected_at": _iso(postmortem.detected_at),
+        "mitigated_at": _iso(postmortem.mitigated_at),
+        "resolved_at": _iso(postmortem.resolved_at),
         "teams": sorted(t.name for t in postmortem.teams.all()),
         "tags": sorted(t.name for t in postmortem.tags.all()),
         "authors": sorted(u.username for u in postmortem.authors.all()),
-        "sections": [
-            {"id": s.pk, "heading": s.heading, "body": s.body} for s in postmortem.sections.all()
-        ],
+        "sections": [{"id": s.pk, "heading": s.heading, "body": s.body} for s in postmortem.sections.all()],
         "timeline": [
-            {"when": ts(e.occurred_at), "kind": e.kind, "description": e.description, "evidence_url": e.evidence_url}
+            {"id": e.pk, "when": _iso(e.occurred_at), "kind": e.kind, "description": e.description,
+             "evidence_url": e.evidence_url}
             for e in postmortem.timeline_events.all()
         ],
         "factors": [
-            {"category": f.category.name, "description": f.description}
+            {"id": f.pk, "category": f.category.name, "description": f.description}
             for f in postmortem.factors.select_related("category")
         ],
         "action_items": [
             {
+                "id": a.pk,
                 "title": a.title,
-                "status": a.status,
+                "description": a.description,
+                "kind": a.kind,
+                "priority": a.priority,
                 "owner": a.owner.username if a.owner else None,
                 "due_date": a.due_date.isoformat() if a.due_date else None,
-                "priority": a.priority,
+                "status": a.status,
+                "wont_do_reason": a.wont_do_reason,
+                "tracker_url": a.tracker_url,
             }
             for a in postmortem.action_items.select_related("owner")
         ],
     }
+
+
+def snapshot(postmortem: PostMortem) -> dict:
+    """Return everything a reader sees of `postmortem`, as plain data (for revisions, diffs and merges)."""
+    return {**document_of(postmortem), "status": postmortem.status, "restricted": postmortem.restricted}
 
 
 FIELD_LABELS = {
@@ -162,13 +215,6 @@ def snapshot_changes(before: dict, after: dict) -> list[SnapshotChange]:
     return changes
 
 
-def changes_since(*, postmortem: PostMortem, version: int) -> tuple[list[SnapshotChange], list[Revision]]:
-    """Return what changed in `postmortem` after `version`, and the revisions that changed it."""
-    base = Revision.objects.filter(postmortem=postmortem, version=version).first()
-    newer = list(Revision.objects.filter(postmortem=postmortem, version__gt=version).select_related("user"))
-    return snapshot_changes(base.snapshot if base else {}, snapshot(postmortem)), newer
-
-
 def _text(value) -> str:
     if value is None:
         return ""
@@ -181,67 +227,368 @@ def _rows(rows: list[dict]) -> str:
     def cell(key, value):
         return _display("when_at", value) if key == "when" else str(value)
 
-    return "\n".join(" · ".join(cell(k, v) for k, v in row.items() if v not in (None, "")) for row in rows)
+    return "\n".join(
+        " · ".join(cell(k, v) for k, v in row.items() if k != "id" and v not in (None, "")) for row in rows
+    )
 
 
-def _refresh_derived(postmortem: PostMortem) -> None:
-    """Bring the search index and the coach's findings up to date with `postmortem`."""
+def pending_amendment(postmortem: PostMortem, *, lock: bool = False) -> Amendment | None:
+    """Return `postmortem`'s amendment in draft or in review, if it has one."""
+    if postmortem.status != Status.PUBLISHED:
+        return None
+    amendments = Amendment.objects.pending().filter(postmortem=postmortem)
+    if lock:
+        amendments = amendments.select_for_update()
+    return amendments.first()
+
+
+def working_document(postmortem: PostMortem) -> tuple[dict, Amendment | None]:
+    """Return the text the editor edits (a pending amendment's, else the post-mortem's) and the amendment."""
+    amendment = pending_amendment(postmortem)
+    return (amendment.document if amendment else document_of(postmortem)), amendment
+
+
+def amendment_snapshot(amendment: Amendment, postmortem: PostMortem) -> dict:
+    """Return a revision snapshot of `amendment`'s text: its status is the amendment's, never "published"."""
+    status = amendment.status if amendment.status != AmendmentStatus.PUBLISHED else AmendmentStatus.IN_REVIEW
+    return {**amendment.document, "status": status, "restricted": postmortem.restricted}
+
+
+def _refresh_derived(postmortem: PostMortem, amendment: Amendment | None = None) -> None:
+    """Bring the search index (the published text) and the coach's findings (the text being written:
+    a pending amendment's, else the post-mortem's) up to date."""
     search.index_postmortem(postmortem)
-    coach.refresh_findings(postmortem)
+    amendment = amendment if amendment is not None and amendment.is_pending else pending_amendment(postmortem)
+    coach.refresh_findings(postmortem, document=amendment.document if amendment else None)
 
 
-def _claim_version(postmortem: PostMortem, base_version: int | None) -> None:
-    """Bump the stored version; with `base_version`, only if nobody saved since (else StaleVersion)."""
+def _claim_version(postmortem: PostMortem, base_version: int | None = None) -> None:
+    """Bump the stored version; with `base_version`, only if nobody saved since (the admin's rule)."""
     rows = PostMortem.objects.filter(pk=postmortem.pk)
     if base_version is not None:
         rows = rows.filter(version=base_version)
     if not rows.update(version=F("version") + 1):
-        postmortem.refresh_from_db()
-        raise StaleVersion(postmortem, base_version)
-    if base_version is not None:
-        postmortem.version = base_version + 1
-    else:
-        postmortem.version = PostMortem.objects.values_list("version", flat=True).get(pk=postmortem.pk)
+        postmortem.refresh_from_db(fields=["version"])
+        raise ValidationError(
+            "Someone else saved this post-mortem after you opened it (it is now at version %(v)s). "
+            "Open it again to see their changes, then make yours.",
+            params={"v": postmortem.version},
+            code="stale",
+        )
+    postmortem.version = PostMortem.objects.values_list("version", flat=True).get(pk=postmortem.pk)
 
 
-def _record_revision(*, postmortem: PostMortem, user, action: str, comment: str) -> Revision:
+def _record_revision(
+    *, postmortem: PostMortem, user, action: str, comment: str, amendment: Amendment | None = None
+) -> Revision:
     revision = Revision.objects.create(
         postmortem=postmortem,
+        amendment=amendment,
         version=postmortem.version,
         user=user if user is not None and user.is_authenticated else None,
         action=action,
         comment=comment,
-        snapshot=snapshot(postmortem),
+        snapshot=amendment_snapshot(amendment, postmortem) if amendment else snapshot(postmortem),
     )
-    _refresh_derived(postmortem)
+    _refresh_derived(postmortem, amendment)
     return revision
 
 
 @transaction.atomic
 def postmortem_record_change(
-    *, postmortem: PostMortem, user, base_version: int | None = None, action: str = "edited", comment: str = ""
+    *, postmortem: PostMortem, user, base_version: int | None = None, action: str = "edited", comment: str = "",
+    amendment: Amendment | None = None,
 ) -> Revision:
-    """Bump the version (refusing a stale `base_version`) and record a Revision of the current state."""
+    """Bump the version (refusing a stale `base_version`) and record a Revision of the current state.
+
+    With `amendment`, the revision records the amendment's text (a change that concerns it, such as
+    a language finding kept in it); otherwise the post-mortem's own text.
+    """
     _claim_version(postmortem, base_version)
-    return _record_revision(postmortem=postmortem, user=user, action=action, comment=comment)
+    return _record_revision(postmortem=postmortem, user=user, action=action, comment=comment, amendment=amendment)
+
+
+# --- Saving a document --------------------------------------------------------------------------
+
+CURRENT = "current"
+
+
+def _lock(postmortem: PostMortem) -> None:
+    """Lock `postmortem`'s row until the transaction ends, and read its stored state into the instance."""
+    fresh = PostMortem.objects.select_for_update().get(pk=postmortem.pk)
+    for field in PostMortem._meta.concrete_fields:
+        setattr(postmortem, field.attname, getattr(fresh, field.attname))
+
+
+def base_snapshot(*, postmortem: PostMortem, version: int, amendment_id: int | None) -> dict | None:
+    """Return the text an editor loaded at `version`: of amendment `amendment_id`, or (None) the
+    post-mortem's own. Revisions of the other text in between (an action item's status changing
+    on the published text while an amendment is written) are passed over."""
+    revisions = Revision.objects.filter(postmortem=postmortem, version__lte=version)
+    if amendment_id is None:
+        revisions = revisions.filter(amendment__isnull=True)
+    else:
+        revisions = revisions.filter(amendment_id=amendment_id)
+    revision = revisions.order_by("-version", "-id").only("snapshot").first()
+    return revision.snapshot if revision else None
+
+
+def _check_resolutions(resolutions: dict[str, str | None], base: dict) -> None:
+    unresolved = [key for key, choice in resolutions.items() if choice not in documents.CHOICES]
+    if unresolved:
+        raise UnresolvedConflicts(unresolved, base)
+
+
+def _with_amendment_ids(doc: dict, *others: dict) -> dict:
+    """Return `doc` with its new rows numbered -1, -2…: they have no database row until published."""
+    doc = documents.normalized(doc)
+    next_id = documents.new_row_id(doc, *others)
+    for name in documents.COLLECTIONS:
+        for row in doc[name]:
+            if row["id"] is None:
+                row["id"] = next_id
+                next_id -= 1
+    return doc
 
 
 @transaction.atomic
-def postmortem_update(*, postmortem: PostMortem, user, base_version: int, forms: list) -> Revision:
-    """Save the editor's valid `forms` (the post-mortem form first) as one change from `base_version`.
+def postmortem_save(
+    *,
+    postmortem: PostMortem,
+    user,
+    base_version: int,
+    document: dict,
+    amendment_id: int | None | str = CURRENT,
+    resolutions: dict[str, str | None] | None = None,
+    restricted: bool | None = None,
+    submit: bool = False,
+    action: str = "edited",
+    comment: str = "",
+) -> SaveResult:
+    """Save `document`, edited from `base_version`, merged with whatever was saved since.
 
-    The version is claimed before anything is written, so of two people saving from the same
-    version, the second is refused with StaleVersion and nothing of theirs is written.
+    `amendment_id` says which text the sender loaded at `base_version`: a pending amendment's (its
+    id) or the post-mortem's own (None); by default, whichever is being written now. A published
+    post-mortem is never changed here: the save goes into its pending amendment (started on the
+    first save that changes something), which readers do not see until a facilitator publishes it.
+
+    `resolutions` answers the conflicts a previous attempt reported ({key: "mine" | "theirs" |
+    "edit"}; every key listed must have an answer, else UnresolvedConflicts). Conflicts left after
+    merging raise EditConflict and nothing is written. A save that changes nothing records no
+    revision and keeps the version. With `submit`, a draft (or a draft amendment) goes to review in
+    the same revision. `restricted` is applied only when it differs from what the editor loaded.
     """
-    _claim_version(postmortem, base_version)
-    main_form, *part_forms = forms
-    saved = main_form.save(commit=False)
-    saved.version = postmortem.version
-    saved.save()
-    main_form.save_m2m()
-    for form in part_forms:
-        form.save()
-    return _record_revision(postmortem=saved, user=user, action="edited", comment="")
+    _lock(postmortem)
+    amendment = pending_amendment(postmortem, lock=True)
+    current = amendment.document if amendment else document_of(postmortem)
+    if amendment_id == CURRENT:
+        amendment_id = amendment.pk if amendment else None
+    base_snap = base_snapshot(postmortem=postmortem, version=base_version, amendment_id=amendment_id)
+    base = base_snap if base_snap is not None else current
+    if resolutions:
+        _check_resolutions(resolutions, base)
+        document = documents.resolve(document, base, resolutions)
+    merged, conflicts = documents.merge(base, document, current)
+    if conflicts:
+        raise EditConflict(merged=merged, conflicts=conflicts, current=current, version=postmortem.version)
+    loaded_restricted = (base_snap or {}).get("restricted", postmortem.restricted)
+    change_restricted = restricted is not None and restricted not in (loaded_restricted, postmortem.restricted)
+    if change_restricted:
+        check_restriction_change(user=user, postmortem=postmortem, restricted=restricted)
+    if postmortem.status == Status.PUBLISHED:
+        return _save_amendment(postmortem=postmortem, amendment=amendment, user=user, merged=merged,
+                               current=current, restricted=restricted if change_restricted else None,
+                               submit=submit)
+    submitting = submit and postmortem.status == Status.DRAFT
+    if documents.same(merged, current) and not change_restricted and not submitting:
+        return SaveResult(revision=None, version=postmortem.version)
+    if submitting:
+        _check_required_sections(postmortem, merged)
+    apply_document(postmortem=postmortem, doc=merged)
+    if change_restricted:
+        postmortem.restricted = restricted
+        postmortem.save(update_fields=["restricted", "updated_at"])
+    if submitting:
+        _set_status(postmortem, Status.IN_REVIEW)
+        action = "submitted for review"
+    _claim_version(postmortem)
+    revision = _record_revision(postmortem=postmortem, user=user, action=action, comment=comment)
+    return SaveResult(revision=revision, version=postmortem.version)
+
+
+def _save_amendment(*, postmortem, amendment, user, merged, current, restricted, submit) -> SaveResult:
+    """Save `merged` as the pending amendment of published `postmortem` (starting one if needed)."""
+    changes_text = not documents.same(merged, current)
+    submitting = submit and (amendment.status == AmendmentStatus.DRAFT if amendment else changes_text)
+    if not changes_text and restricted is None and not submitting:
+        return SaveResult(revision=None, version=postmortem.version)
+    if restricted is not None:  # not part of the amendment: it takes effect at once
+        postmortem.restricted = restricted
+        postmortem.save(update_fields=["restricted", "updated_at"])
+        if not changes_text and not submitting:
+            _claim_version(postmortem)
+            revision = _record_revision(postmortem=postmortem, user=user,
+                                        action="restricted" if restricted else "unrestricted", comment="")
+            return SaveResult(revision=revision, version=postmortem.version)
+    action = "amendment edited"
+    if amendment is None:
+        amendment = Amendment(postmortem=postmortem, base_document=current, base_version=postmortem.version,
+                              created_by=user if user is not None and user.is_authenticated else None)
+        action = "amendment started"
+    if submitting:
+        _check_required_sections(postmortem, merged)
+        amendment.status = AmendmentStatus.IN_REVIEW
+        amendment.submitted_at = timezone.now()
+        action = "amendment submitted for review"
+    amendment.document = _with_amendment_ids(merged, amendment.base_document)
+    amendment.save()
+    _claim_version(postmortem)
+    revision = _record_revision(postmortem=postmortem, user=user, action=action, comment="", amendment=amendment)
+    return SaveResult(revision=revision, version=postmortem.version)
+
+
+def _check_required_sections(postmortem: PostMortem, doc: dict) -> None:
+    required = {s.pk: s.heading for s in postmortem.sections.all() if s.required}
+    missing = [required[row["id"]] for row in doc["sections"] if row.get("id") in required and not row["body"].strip()]
+    if missing:
+        names = ", ".join(f"“{heading}”" for heading in missing)
+        raise ValidationError(f"Write the required sections before submitting: {names}.")
+
+
+def _parse_time(value):
+    return datetime.fromisoformat(value) if value else None
+
+
+def _parse_date(value):
+    return date.fromisoformat(value) if value else None
+
+
+def apply_document(*, postmortem: PostMortem, doc: dict) -> dict[tuple[str, int], int]:
+    """Write `doc` over `postmortem`'s stored text (a post-mortem's row must be locked by the caller).
+
+    Rows whose id the post-mortem does not have (new rows; rows of a pending amendment, with
+    negative ids) are created. Returns {(collection, id in doc): id of the created row} for rows
+    the document named with an id that were created.
+    """
+    doc = documents.normalized(doc)
+    for key in ("title", "summary", "severity"):
+        setattr(postmortem, key, doc[key])
+    for key in documents.TIME_FIELDS:
+        setattr(postmortem, key, _parse_time(doc[key]))
+    postmortem.save()
+    postmortem.teams.set(Team.objects.filter(name__in=doc["teams"]))
+    postmortem.authors.set(get_user_model().objects.filter(username__in=doc["authors"]))
+    postmortem.tags.set(doc["tags"])
+    created: dict[tuple[str, int], int] = {}
+    _apply_sections(postmortem, doc["sections"], created)
+    _apply_timeline(postmortem, doc["timeline"], created)
+    _apply_factors(postmortem, doc["factors"], created)
+    _apply_action_items(postmortem, doc["action_items"], created)
+    return created
+
+
+def _sync(queryset, rows: list[dict], *, build, update, fields: list[str], name: str, created: dict) -> None:
+    """Make `queryset`'s rows match `rows`: update those named by id, create the rest, delete the others."""
+    existing = {obj.pk: obj for obj in queryset}
+    keep, changed, new, new_ids = set(), [], [], []
+    for index, row in enumerate(rows):
+        obj = existing.get(row.get("id"))
+        if obj is None:
+            new.append(build(row, index))
+            new_ids.append(row.get("id"))
+            continue
+        keep.add(obj.pk)
+        if update(obj, row, index):
+            changed.append(obj)
+    gone = [pk for pk in existing if pk not in keep]
+    if gone:
+        queryset.model.objects.filter(pk__in=gone).delete()
+    if changed:
+        queryset.model.objects.bulk_update(changed, fields, batch_size=500)
+    if new:
+        objs = queryset.model.objects.bulk_create(new, batch_size=500)
+        for row_id, obj in zip(new_ids, objs, strict=True):
+            if row_id is not None:
+                created[(name, row_id)] = obj.pk
+
+
+def _assign(obj, values: dict) -> bool:
+    changed = False
+    for field, value in values.items():
+        if getattr(obj, field) != value:
+            setattr(obj, field, value)
+            changed = True
+    return changed
+
+
+def _apply_sections(postmortem: PostMortem, rows: list[dict], created: dict) -> None:
+    existing = list(postmortem.sections.all())
+    last = max((s.position for s in existing), default=0)
+
+    def build(row, index):
+        return Section(postmortem=postmortem, heading=row["heading"] or "Section", body=row["body"],
+                       kind=SectionKind.NARRATIVE, position=last + 1 + index)
+
+    def update(obj, row, index):
+        return _assign(obj, {"heading": row["heading"] or obj.heading, "body": row["body"]})
+
+    _sync(postmortem.sections.all(), rows, build=build, update=update, fields=["heading", "body"],
+          name="sections", created=created)
+
+
+def _apply_timeline(postmortem: PostMortem, rows: list[dict], created: dict) -> None:
+    def values(row):
+        return {"occurred_at": _parse_time(row["when"]), "kind": row["kind"], "description": row["description"],
+                "evidence_url": row["evidence_url"]}
+
+    _sync(postmortem.timeline_events.all(), rows,
+          build=lambda row, index: TimelineEvent(postmortem=postmortem, **values(row)),
+          update=lambda obj, row, index: _assign(obj, values(row)),
+          fields=["occurred_at", "kind", "description", "evidence_url"], name="timeline", created=created)
+
+
+def _apply_factors(postmortem: PostMortem, rows: list[dict], created: dict) -> None:
+    categories = {c.name: c for c in FactorCategory.objects.all()}
+
+    def values(row, index):
+        category = categories.get(row["category"])
+        if category is None:
+            raise ValidationError(f"There is no factor category called “{row['category']}” any more; choose another.")
+        return {"category_id": category.pk, "description": row["description"], "position": index}
+
+    _sync(postmortem.factors.all(), rows,
+          build=lambda row, index: ContributingFactor(postmortem=postmortem, **values(row, index)),
+          update=lambda obj, row, index: _assign(obj, values(row, index)),
+          fields=["category_id", "description", "position"], name="factors", created=created)
+
+
+ACTION_ITEM_FIELDS = ["title", "description", "kind", "priority", "owner_id", "due_date", "tracker_url"]
+
+
+def _apply_action_items(postmortem: PostMortem, rows: list[dict], created: dict) -> None:
+    owners = {u.username: u for u in get_user_model().objects.filter(
+        username__in={row["owner"] for row in rows if row["owner"]})}
+
+    def values(row):
+        return {"title": row["title"], "description": row["description"], "kind": row["kind"],
+                "priority": row["priority"], "owner_id": owners[row["owner"]].pk if row["owner"] in owners else None,
+                "due_date": _parse_date(row["due_date"]), "tracker_url": row["tracker_url"]}
+
+    def build(row, index):
+        item = ActionItem(postmortem=postmortem, **values(row))
+        item.set_status(row["status"], row["wont_do_reason"])
+        return item
+
+    def update(obj, row, index):
+        changed = _assign(obj, values(row))
+        if obj.status != row["status"] or obj.wont_do_reason != row["wont_do_reason"].strip():
+            obj.set_status(row["status"], row["wont_do_reason"])
+            changed = True
+        return changed
+
+    _sync(postmortem.action_items.all(), rows, build=build, update=update,
+          fields=[*ACTION_ITEM_FIELDS, "status", "wont_do_reason", "completed_at"], name="action_items",
+          created=created)
 
 
 @transaction.atomic
@@ -290,7 +637,12 @@ def _set_status(postmortem: PostMortem, status: str) -> None:
 
 @transaction.atomic
 def postmortem_submit_for_review(*, postmortem: PostMortem, user) -> Revision:
-    """Move a draft to review; every required section must be written first."""
+    """Move a draft to review; every required section must be written first.
+
+    The row is locked and its status read again, so two submits at once (a double click, two tabs)
+    record one revision: the second finds the post-mortem in review already.
+    """
+    _lock(postmortem)
     if postmortem.status != Status.DRAFT:
         raise ValidationError("Only a draft can be submitted for review.")
     missing = missing_required_sections(postmortem)
@@ -301,20 +653,27 @@ def postmortem_submit_for_review(*, postmortem: PostMortem, user) -> Revision:
     return postmortem_record_change(postmortem=postmortem, user=user, action="submitted for review")
 
 
+def _open_findings_message(still_open: int) -> str:
+    return (
+        f"{still_open} language finding{'s are' if still_open != 1 else ' is'} still open: fix each one "
+        "or keep it with a reason before publishing."
+    )
+
+
 @transaction.atomic
 def postmortem_publish(*, postmortem: PostMortem, user) -> Revision:
-    """Publish a post-mortem (facilitators only)."""
+    """Publish a post-mortem (facilitators only); the publishing facilitator is its facilitator from now on."""
     if not is_facilitator(user):
         raise PermissionDenied("Only facilitators publish post-mortems.")
+    _lock(postmortem)
     if postmortem.status == Status.PUBLISHED:
         raise ValidationError("This post-mortem is already published.")
     still_open = coach.open_finding_count(postmortem)
     if still_open:
-        raise ValidationError(
-            f"{still_open} language finding{'s are' if still_open != 1 else ' is'} still open: fix each one "
-            "or keep it with a reason before publishing."
-        )
+        raise ValidationError(_open_findings_message(still_open))
     _set_status(postmortem, Status.PUBLISHED)
+    postmortem.facilitator = user
+    postmortem.save(update_fields=["facilitator", "updated_at"])
     return postmortem_record_change(postmortem=postmortem, user=user, action="published")
 
 
@@ -331,10 +690,161 @@ def postmortem_send_back(*, postmortem: PostMortem, user, comment: str) -> Revis
     return postmortem_record_change(postmortem=postmortem, user=user, action="sent back", comment=comment.strip())
 
 
+# --- Amendments: the reviewed way a published post-mortem changes -------------------------------
+
+def _amendment_for(postmortem: PostMortem, *statuses: str) -> Amendment:
+    _lock(postmortem)
+    amendment = pending_amendment(postmortem, lock=True)
+    if amendment is None:
+        raise ValidationError("This post-mortem has no amendment waiting.")
+    if statuses and amendment.status not in statuses:
+        raise ValidationError(
+            "The amendment is in review already." if amendment.status == AmendmentStatus.IN_REVIEW
+            else "The amendment is still a draft: its authors submit it for review first."
+        )
+    return amendment
+
+
+@transaction.atomic
+def amendment_submit(*, postmortem: PostMortem, user) -> Revision:
+    """Send a published post-mortem's draft amendment to review; every required section must be written."""
+    amendment = _amendment_for(postmortem, AmendmentStatus.DRAFT)
+    _check_required_sections(postmortem, amendment.document)
+    amendment.status = AmendmentStatus.IN_REVIEW
+    amendment.submitted_at = timezone.now()
+    amendment.save(update_fields=["status", "submitted_at", "updated_at"])
+    return postmortem_record_change(postmortem=postmortem, user=user, action="amendment submitted for review",
+                                    amendment=amendment)
+
+
+@transaction.atomic
+def amendment_send_back(*, postmortem: PostMortem, user, comment: str) -> Revision:
+    """Return an amendment in review to its authors as a draft, with the facilitator's comment."""
+    if not is_facilitator(user):
+        raise PermissionDenied("Only facilitators send amendments back.")
+    if not comment.strip():
+        raise ValidationError("Say what needs another look, so the authors know what to change.")
+    amendment = _amendment_for(postmortem, AmendmentStatus.IN_REVIEW)
+    amendment.status = AmendmentStatus.DRAFT
+    amendment.save(update_fields=["status", "updated_at"])
+    return postmortem_record_change(postmortem=postmortem, user=user, action="amendment sent back",
+                                    comment=comment.strip(), amendment=amendment)
+
+
+@transaction.atomic
+def amendment_discard(*, postmortem: PostMortem, user) -> Revision:
+    """Drop a draft amendment: the published text stays as it is."""
+    amendment = _amendment_for(postmortem, AmendmentStatus.DRAFT)
+    amendment.status = AmendmentStatus.DISCARDED
+    amendment.closed_at = timezone.now()
+    amendment.save(update_fields=["status", "closed_at", "updated_at"])
+    FindingDismissal.objects.filter(postmortem=postmortem, location__contains=":-").delete()
+    _claim_version(postmortem)
+    revision = Revision.objects.create(
+        postmortem=postmortem, amendment=amendment, version=postmortem.version,
+        user=user if user is not None and user.is_authenticated else None, action="amendment discarded",
+        snapshot={**amendment.document, "status": AmendmentStatus.DISCARDED, "restricted": postmortem.restricted},
+    )
+    _refresh_derived(postmortem)
+    return revision
+
+
+@transaction.atomic
+def amendment_publish(*, postmortem: PostMortem, user) -> Revision:
+    """Publish a pending amendment (facilitators only): its text replaces the published text.
+
+    The same gate as a first publication: every language finding in the amendment fixed or kept with
+    a reason. The amendment is merged into the published text against the text it started from, so
+    changes made to the published text meanwhile (an action item marked done) are kept; if both
+    changed the same thing differently, publishing is refused and says where.
+    """
+    if not is_facilitator(user):
+        raise PermissionDenied("Only facilitators publish amendments.")
+    amendment = _amendment_for(postmortem)
+    still_open = coach.open_finding_count(postmortem)
+    if still_open:
+        raise ValidationError(_open_findings_message(still_open))
+    merged, conflicts = documents.merge(amendment.base_document, amendment.document, document_of(postmortem))
+    if conflicts:
+        places = "; ".join(conflict_description(c, merged) for c in conflicts)
+        raise ValidationError(
+            "The published text changed since this amendment started, in the same places: "
+            f"{places}. Ask the authors to make the amendment agree with the published text there, then publish."
+        )
+    created = apply_document(postmortem=postmortem, doc=merged)
+    _move_coach_locations(postmortem, created)
+    postmortem.facilitator = user
+    postmortem.save(update_fields=["facilitator", "updated_at"])
+    _claim_version(postmortem)
+    now = timezone.now()
+    amendment.status = AmendmentStatus.PUBLISHED
+    amendment.published_by, amendment.published_at, amendment.closed_at = user, now, now
+    amendment.published_version = postmortem.version
+    amendment.save()
+    return _record_revision(postmortem=postmortem, user=user, action="amendment published", comment="")
+
+
+def conflict_description(conflict: Conflict, doc: dict) -> str:
+    """Return where a conflict is, in words: "Title", "Action item “Alert on…” (status)"."""
+    if conflict.collection is None:
+        return FIELD_LABELS.get(conflict.key, conflict.key.replace("_", " ").capitalize())
+    row = next((r for r in doc.get(conflict.collection, []) if r.get("id") == conflict.row_id), None) or {}
+    name = row.get("heading") or row.get("title") or row.get("description") or ""
+    name = name if len(name) <= 40 else name[:39] + "…"
+    label = {"sections": "Section", "timeline": "Timeline event", "factors": "Contributing factor",
+             "action_items": "Action item"}[conflict.collection]
+    where = f"{label} “{name}”" if name else label
+    return f"{where} ({conflict.field.replace('_', ' ')})" if conflict.field else where
+
+
+def _move_coach_locations(postmortem: PostMortem, created: dict[tuple[str, int], int]) -> None:
+    """Point the coach's findings and kept phrases in rows new in an amendment at their new rows."""
+    prefix = {"timeline": "timeline", "factors": "factor", "action_items": "action", "sections": "section"}
+    moves = {f"{prefix[name]}:{old}": f"{prefix[name]}:{new}" for (name, old), new in created.items() if old < 0}
+    if not moves:
+        return
+    for model in (FindingDismissal, LanguageFinding):
+        rows = list(model.objects.filter(postmortem=postmortem, location__in=list(moves)))
+        for row in rows:
+            row.location = moves[row.location]
+        model.objects.bulk_update(rows, ["location"])
+
+
+LIFT_RESTRICTION_REFUSED = (
+    "Only facilitators lift a restriction. Ask one if this post-mortem may be open to every reader."
+)
+
+
+def check_restriction_change(*, user, postmortem: PostMortem, restricted: bool) -> None:
+    """Raise PermissionDenied unless `user` may set `postmortem`'s restricted flag to `restricted`.
+
+    Authors of the post-mortem and facilitators may restrict it; only facilitators lift a
+    restriction. `user` None is Hindsight acting on its own (the Markdown import): it may restrict,
+    never lift. Leaving the flag as it is, and choosing it for a new post-mortem, is always allowed.
+    The flag is compared with the stored one, since a bound ModelForm has already set the new
+    value on the instance. Every path that saves the flag calls this: the editor, the admin, the
+    importer and `postmortem_set_restricted`.
+    """
+    if postmortem.pk is None:
+        return
+    stored = PostMortem.objects.filter(pk=postmortem.pk).values_list("restricted", flat=True).first()
+    if stored is None or stored == restricted:
+        return
+    if user is not None and is_facilitator(user):
+        return
+    if not restricted:
+        raise PermissionDenied(LIFT_RESTRICTION_REFUSED)
+    if user is not None and not postmortem.is_authored_by(user):
+        raise PermissionDenied("Only the post-mortem's authors and facilitators restrict it.")
+
+
 @transaction.atomic
 def postmortem_set_restricted(*, postmortem: PostMortem, user, restricted: bool) -> Revision:
-    if not is_facilitator(user):
-        raise PermissionDenied("Only facilitators change who may see a post-mortem.")
+    """Restrict `postmortem` to its authors and facilitators (its authors or a facilitator), or lift that
+    (a facilitator only)."""
+    if not (is_facilitator(user) or postmortem.is_authored_by(user)):
+        raise PermissionDenied("Only the post-mortem's authors and facilitators change who may see it.")
+    check_restriction_change(user=user, postmortem=postmortem, restricted=restricted)
     postmortem.restricted = restricted
     postmortem.save(update_fields=["restricted", "updated_at"])
     return postmortem_record_change(
@@ -354,3 +864,16 @@ def action_item_set_status(*, action_item: ActionItem, user, status: str, reason
         postmortem=action_item.postmortem, user=user, action="action item updated", comment=comment
     )
     return action_item
+
+
+@transaction.atomic
+def upload_create(*, postmortem: PostMortem, user, image, name: str = "") -> Upload:
+    """Store `image` (a file object) re-encoded as an image of `postmortem`; raise ImageRefused if it is not
+    a PNG, JPEG, GIF or WebP picture that decodes. Nothing is stored when it is refused."""
+    clean = uploads.clean_image(image, name=name)
+    path = default_storage.save(uploads.new_name(clean.extension), ContentFile(clean.data))
+    try:
+        return Upload.objects.create(path=path, postmortem=postmortem, uploaded_by=user)
+    except BaseException:
+        default_storage.delete(path)
+        raise

@@ -239,14 +239,17 @@ class _Reader:
             if day is None:
                 return None
             self.current_date = day
-            return datetime.combine(day, clock, tzinfo=zone)
+            return _in_utc_range(datetime.combine(day, clock, tzinfo=zone))
         if self.current_date is None:
             return None
         when = datetime.combine(self.current_date, clock, tzinfo=zone)
-        if self.last is not None and when < self.last - ROLLOVER_TOLERANCE:
-            self.current_date += timedelta(days=1)
-            when += timedelta(days=1)
-        return when
+        try:
+            if self.last is not None and when < self.last - ROLLOVER_TOLERANCE:
+                self.current_date += timedelta(days=1)
+                when += timedelta(days=1)
+        except OverflowError:  # the edge of year 9999
+            return None
+        return _in_utc_range(when)
 
     def add(self, when: datetime, description: str, kind: str | None = None, evidence_url: str = "") -> None:
         self.last = when
@@ -291,6 +294,15 @@ class _Reader:
             occurred_at=event.occurred_at, description=f"{event.description}\n{line.strip()}",
             kind_guess=event.kind_guess, evidence_url=event.evidence_url,
         )
+
+
+def _in_utc_range(when: datetime) -> datetime | None:
+    """Return `when`, or None when UTC cannot hold it (the first hours of year 1, the last of 9999)."""
+    try:
+        when.astimezone(UTC)
+    except OverflowError:
+        return None
+    return when
 
 
 def split_row(line: str) -> list[str]:

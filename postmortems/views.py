@@ -1,36 +1,45 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.core.validators import slug_re
 from django.db import connection
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from postmortems import coach, services
-from postmortems.access import can_edit, editable_action_item_ids, get_action_item_for, get_postmortem_for
-from postmortems.diffs import revision_changes
-from postmortems.forms import (
-    ActionItemFormSet,
-    ActionStatusForm,
-    ContributingFactorFormSet,
-    NewPostMortemForm,
-    PostMortemForm,
-    ProfileForm,
-    SectionFormSet,
-    SendBackForm,
-    TimelineEventFormSet,
+from postmortems.access import (
+    can_edit,
+    editable_action_item_ids,
+    get_action_item_for,
+    get_postmortem_for,
+    get_upload_for,
 )
+from postmortems.diffs import document_changes, revision_changes
+from postmortems.forms import (
+    ActionStatusForm,
+    Editor,
+    NewPostMortemForm,
+    ProfileForm,
+    SendBackForm,
+)
+from postmortems.markdown import render_preview
 from postmortems.models import (
     ActionItem,
     ActionStatus,
-    ContributingFactor,
+    Amendment,
+    AmendmentStatus,
     PostMortem,
     Profile,
+    Revision,
     Severity,
     Status,
     Team,
@@ -38,6 +47,7 @@ from postmortems.models import (
 from postmortems.params import whole_number
 from postmortems.ratelimit import rate_limited, seconds
 from postmortems.roles import is_author, is_facilitator
+from postmortems.uploads import ImageRefused, file_response
 
 PAGE_SIZE = 25
 
@@ -61,8 +71,17 @@ def home(request):
     visible = PostMortem.objects.visible_to(user)
     ctx = {
         "my_drafts": visible.filter(authors=user).exclude(status=Status.PUBLISHED).order_by("-updated_at")[:10],
+        "my_amendments": (
+            Amendment.objects.pending().filter(postmortem__in=visible.filter(authors=user))
+            .select_related("postmortem").order_by("-updated_at")[:10]
+        ),
         "awaiting_review": (
             visible.filter(status=Status.IN_REVIEW).order_by("status_changed_at")[:10]
+            if is_facilitator(user) else []
+        ),
+        "amendments_in_review": (
+            Amendment.objects.filter(status=AmendmentStatus.IN_REVIEW, postmortem__in=visible)
+            .select_related("postmortem").order_by("submitted_at")[:10]
             if is_facilitator(user) else []
         ),
         "my_actions": (
@@ -126,20 +145,25 @@ def postmortem_new(request):
 def postmortem_detail(request, slug):
     postmortem = get_postmortem_for(request, slug)
     user = request.user
+    editable = can_edit(user, postmortem)
+    amendment = services.pending_amendment(postmortem) if editable else None
     ctx = {
         "pm": postmortem,
+        "amendment": amendment,
+        "last_amendment": postmortem.amendments.filter(status=AmendmentStatus.PUBLISHED)
+        .order_by("-published_at").first() if postmortem.status == Status.PUBLISHED else None,
         "sections": postmortem.sections.all(),
         "events": postmortem.timeline_events.all(),
         "factors": postmortem.factors.select_related("category").order_by("category__position", "position", "id"),
         "action_items": postmortem.action_items.select_related("owner"),
-        "can_edit": can_edit(user, postmortem),
+        "can_edit": editable,
         "is_facilitator": is_facilitator(user),
         "send_back_form": SendBackForm(),
         "missing": services.missing_required_sections(postmortem) if postmortem.status == Status.DRAFT else [],
-        "last_send_back": postmortem.revisions.filter(action="sent back").first(),
+        "last_send_back": _last_send_back(postmortem, None),
         "coach": (
             coach.findings_for_review(postmortem, user=user)
-            if postmortem.status != Status.PUBLISHED and (can_edit(user, postmortem) or is_facilitator(user))
+            if postmortem.status != Status.PUBLISHED and (editable or is_facilitator(user))
             else None
         ),
         "today": timezone.localdate(),
@@ -147,69 +171,125 @@ def postmortem_detail(request, slug):
     return render(request, "postmortems/detail.html", ctx)
 
 
-def _editor_forms(request, postmortem):
-    data = request.POST if request.method == "POST" else None
-    return {
-        "form": PostMortemForm(data, instance=postmortem),
-        "sections": SectionFormSet(data, queryset=postmortem.sections.all(), prefix="sections"),
-        "events": TimelineEventFormSet(data, instance=postmortem, prefix="events"),
-        "factors": ContributingFactorFormSet(
-            data, instance=postmortem, prefix="factors", queryset=ContributingFactor.objects.select_related("category")
-        ),
-        "actions": ActionItemFormSet(data, instance=postmortem, prefix="actions"),
-    }
-
-
 def postmortem_edit(request, slug):
     postmortem = get_postmortem_for(request, slug, write=True)
-    forms = _editor_forms(request, postmortem)
-    stale = None
     if request.method == "POST":
-        if all(f.is_valid() for f in forms.values()):
-            base_version = forms["form"].cleaned_data["version"]
-            try:
-                services.postmortem_update(
-                    postmortem=postmortem, user=request.user, base_version=base_version, forms=list(forms.values())
-                )
-            except services.StaleVersion as exc:
-                stale = _stale_context(exc, forms["form"])
-            else:
-                messages.success(request, "Saved.")
-                return redirect("postmortem_edit", slug=postmortem.slug)
-        if stale is None:
-            messages.error(request, "Nothing was saved: please correct the fields marked below.")
-    ctx = {"pm": postmortem, "stale": stale, **forms}
-    return render(request, "postmortems/edit.html", ctx, status=409 if stale else 200)
+        return _editor_save(request, postmortem)
+    document, amendment = services.working_document(postmortem)
+    editor = Editor(postmortem, user=request.user, document=document, version=postmortem.version, amendment=amendment)
+    return _render_editor(request, postmortem, editor, amendment=amendment)
 
 
-def _stale_context(exc, form):
-    """Describe what others saved since the editor loaded, and let the next save go over it."""
-    current = exc.postmortem
-    changes, revisions = services.changes_since(postmortem=current, version=exc.base_version)
-    data = form.data.copy()
-    data["version"] = current.version
-    form.data = data
-    return {"changes": changes, "revisions": revisions, "version": current.version}
+def _editor_save(request, postmortem):
+    """Save the editor's POST; on bad input or a conflict, show the editor again with everything kept."""
+    amendment = services.pending_amendment(postmortem)
+    editor = Editor(
+        postmortem, user=request.user, data=request.POST, document=amendment.document if amendment else None
+    )
+    if not editor.is_valid():
+        messages.error(request, "Nothing was saved: please correct the fields marked below.")
+        return _render_editor(request, postmortem, editor, status=400)
+    submit = "submit_for_review" in request.POST
+    try:
+        result = services.postmortem_save(
+            postmortem=postmortem, user=request.user, base_version=editor.version, document=editor.document(),
+            amendment_id=editor.amendment_id, resolutions=editor.resolutions(), restricted=editor.restricted,
+            submit=submit,
+        )
+    except services.EditConflict as exc:
+        amendment = services.pending_amendment(postmortem)
+        shown = Editor(postmortem, user=request.user, document=exc.merged, version=exc.version, amendment=amendment,
+                       restricted=editor.restricted, conflicts=exc.conflicts)
+        shown.show_conflicts([c.key for c in exc.conflicts], theirs=exc.current, mine=exc.merged)
+        return _render_editor(request, postmortem, shown, status=409, amendment=amendment)
+    except services.UnresolvedConflicts as exc:
+        editor.show_conflicts(editor.conflict_keys(), theirs=exc.base, mine=editor.document(),
+                              chosen=editor.resolutions())
+        messages.error(request, exc.messages[0])
+        return _render_editor(request, postmortem, editor, status=400)
+    except ValidationError as exc:
+        messages.error(request, "Nothing was saved: " + " ".join(exc.messages))
+        return _render_editor(request, postmortem, editor, status=400)
+    amendment = services.pending_amendment(postmortem)
+    if submit and result.revision is not None:
+        _submitted_message(request, postmortem)
+        target = reverse("amendment_review", args=[postmortem.slug]) if amendment else postmortem.get_absolute_url()
+        return _saved(request, target)
+    if result.revision is None:
+        messages.info(request, "No changes to save.")
+    elif amendment is not None:
+        messages.success(request, "Saved in the amendment. Readers keep seeing the published text until a "
+                                  "facilitator publishes it.")
+    else:
+        messages.success(request, "Saved.")
+    return _saved(request, reverse("postmortem_edit", args=[postmortem.slug]))
+
+
+def _saved(request, url):
+    """Redirect after a save; the editor's script (which posts with fetch) gets the address as JSON."""
+    if request.headers.get("X-Requested-With") == "fetch":
+        return JsonResponse({"redirect": url})
+    return redirect(url)
+
+
+def _render_editor(request, postmortem, editor, *, status=200, amendment=None):
+    if amendment is None and status != 200:
+        amendment = services.pending_amendment(postmortem)
+    ctx = {
+        "pm": postmortem,
+        "editor": editor,
+        "form": editor.form,
+        "sections": editor.sections,
+        "events": editor.events,
+        "factors": editor.factors,
+        "actions": editor.actions,
+        "conflicts": editor.panels,
+        "amendment": amendment,
+        "last_send_back": _last_send_back(postmortem, amendment),
+        "rerendered": status != 200,
+    }
+    response = render(request, "postmortems/edit.html", ctx, status=status)
+    response["X-Hindsight-Editor"] = "1"  # the editor's script replaces the page with this answer
+    return response
+
+
+def _last_send_back(postmortem, amendment):
+    """Return the facilitator's send-back revision the authors are working on now, if any."""
+    if amendment is not None:
+        if amendment.status != AmendmentStatus.DRAFT:
+            return None
+        return amendment.revisions.filter(action="amendment sent back").select_related("user").first()
+    if postmortem.status != Status.DRAFT:
+        return None
+    return postmortem.revisions.filter(action="sent back", amendment__isnull=True).select_related("user").first()
+
+
+def _submitted_message(request, postmortem):
+    still_open = coach.open_finding_count(postmortem)
+    if still_open:
+        messages.warning(
+            request,
+            f"Submitted for review. The language coach has {still_open} open finding"
+            f"{'s' if still_open != 1 else ''}: fix each or keep it with a reason before it can be published.",
+        )
+    else:
+        messages.success(request, "Submitted for review. A facilitator will read it next.")
 
 
 @require_POST
 def postmortem_submit(request, slug):
     postmortem = get_postmortem_for(request, slug, write=True)
+    amending = postmortem.status == Status.PUBLISHED
     try:
-        services.postmortem_submit_for_review(postmortem=postmortem, user=request.user)
+        if amending:
+            services.amendment_submit(postmortem=postmortem, user=request.user)
+        else:
+            services.postmortem_submit_for_review(postmortem=postmortem, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        still_open = coach.open_finding_count(postmortem)
-        if still_open:
-            messages.warning(
-                request,
-                f"Submitted for review. The language coach has {still_open} open finding"
-                f"{'s' if still_open != 1 else ''}: fix each or keep it with a reason before it can be published.",
-            )
-        else:
-            messages.success(request, "Submitted for review. A facilitator will read it next.")
-    return redirect(postmortem)
+        _submitted_message(request, postmortem)
+    return redirect("amendment_review", slug=postmortem.slug) if amending else redirect(postmortem)
 
 
 @require_POST
@@ -217,10 +297,17 @@ def postmortem_publish(request, slug):
     postmortem = get_postmortem_for(request, slug)
     if not is_facilitator(request.user):
         raise PermissionDenied("Only facilitators publish post-mortems.")
+    amending = postmortem.status == Status.PUBLISHED
     try:
-        services.postmortem_publish(postmortem=postmortem, user=request.user)
+        if amending:
+            services.amendment_publish(postmortem=postmortem, user=request.user)
+        else:
+            services.postmortem_publish(postmortem=postmortem, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+        return redirect("amendment_review", slug=postmortem.slug) if amending else redirect(postmortem)
+    if amending:
+        messages.success(request, "Published: the amendment is now the text readers see.")
     else:
         messages.success(request, "Published: it is now in the library.")
     return redirect(postmortem)
@@ -230,35 +317,78 @@ def postmortem_send_back(request, slug):
     postmortem = get_postmortem_for(request, slug)
     if not is_facilitator(request.user):
         raise PermissionDenied("Only facilitators send post-mortems back.")
+    amending = postmortem.status == Status.PUBLISHED
     form = SendBackForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        send_back = services.amendment_send_back if amending else services.postmortem_send_back
         try:
-            services.postmortem_send_back(
-                postmortem=postmortem, user=request.user, comment=form.cleaned_data["comment"]
-            )
+            send_back(postmortem=postmortem, user=request.user, comment=form.cleaned_data["comment"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, "Sent back to the authors with your comment.")
-        return redirect(postmortem)
-    return render(request, "postmortems/send_back.html", {"pm": postmortem, "form": form})
+        return redirect("amendment_review", slug=postmortem.slug) if amending else redirect(postmortem)
+    return render(request, "postmortems/send_back.html", {"pm": postmortem, "form": form, "amending": amending})
+
+
+@require_GET
+def amendment_review(request, slug):
+    """The pending amendment of a published post-mortem beside its published text, with the coach's findings."""
+    postmortem = get_postmortem_for(request, slug)
+    if not can_edit(request.user, postmortem):
+        raise PermissionDenied("Until it is published, an amendment is for the authors and facilitators.")
+    amendment = services.pending_amendment(postmortem)
+    if amendment is None:
+        raise Http404("This post-mortem has no amendment waiting.")
+    user = request.user
+    ctx = {
+        "pm": postmortem,
+        "amendment": amendment,
+        "changes": document_changes(services.snapshot(postmortem), services.amendment_snapshot(amendment, postmortem)),
+        "coach": coach.findings_for_review(postmortem, user=user, document=amendment.document),
+        "is_facilitator": is_facilitator(user),
+        "last_send_back": _last_send_back(postmortem, amendment),
+        "send_back_form": SendBackForm(),
+    }
+    return render(request, "postmortems/amendment.html", ctx)
+
+
+@require_POST
+def amendment_discard(request, slug):
+    postmortem = get_postmortem_for(request, slug, write=True)
+    try:
+        services.amendment_discard(postmortem=postmortem, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("amendment_review", slug=postmortem.slug)
+    messages.success(request, "Amendment discarded: the published text stays as it is.")
+    return redirect(postmortem)
 
 
 @require_GET
 def postmortem_history(request, slug):
+    """The versions the user may read (readers: published ones only), and what one changed since the one before."""
     postmortem = get_postmortem_for(request, slug)
-    revisions = list(postmortem.revisions.select_related("user"))
-    selected = None
-    wanted = request.GET.get("version")
-    if wanted and wanted.isdigit():
-        selected = next((r for r in revisions if r.version == int(wanted)), None)
+    # Snapshots can be large: list the versions without them, then read the two being compared.
+    revisions = list(Revision.objects.visible_to(request.user, postmortem).select_related("user").defer("snapshot"))
+    wanted = request.GET.get("version", "")
+    version = int(wanted) if re.fullmatch(r"[0-9]{1,9}", wanted) else None
+    selected = next((r for r in revisions if r.version == version), None)
+    missing = bool(wanted) and selected is None  # the same answer for a hidden version and one that never was
     selected = selected or (revisions[0] if revisions else None)
     previous = next((r for r in revisions if selected and r.version < selected.version), None)
+    if selected is not None:
+        snapshots = dict(Revision.objects.filter(pk__in=[r.pk for r in (selected, previous) if r])
+                         .values_list("pk", "snapshot"))
+        for revision in (selected, previous):
+            if revision is not None:
+                revision.snapshot = snapshots[revision.pk]
     ctx = {
         "pm": postmortem,
         "revisions": revisions,
         "selected": selected,
         "previous": previous,
+        "missing": missing,
         "changes": revision_changes(previous, selected) if selected else [],
     }
     return render(request, "postmortems/history.html", ctx)
@@ -342,21 +472,32 @@ def _preview_paused(request, limit, wait):
 @require_POST
 @rate_limited("preview", _preview_paused)
 def markdown_preview(request):
-    """The editor's live preview, through the one sanitising renderer (sign-in required)."""
-    from postmortems.markdown import render_markdown
-
-    text = request.POST.get("content", "")
-    if len(text) > 200_000:
-        return HttpResponse("Too long to preview.", status=413, content_type="text/plain")
-    return HttpResponse(render_markdown(text))
+    """The editor's live preview of a section, through the one sanitising renderer (sign-in required)."""
+    html, status = render_preview(request.POST.get("content", ""))
+    return HttpResponse(html, status=status)
 
 
 @require_POST
 def image_upload(request):
-    """Drag-and-drop image upload for authors; markdownx checks type and size."""
+    """An image dropped into a post-mortem's editor: JSON with the Markdown that shows it, or (400) why
+    it was refused, for the editor to show beside the text."""
     if not is_author(request.user):
         raise PermissionDenied("Only authors upload images.")
-    from markdownx.views import ImageUploadView
+    slug = request.POST.get("postmortem", "")
+    if not slug_re.fullmatch(slug):  # as the URL's <slug:…> would: no null bytes or other noise reach the query
+        raise Http404("No such post-mortem.")
+    postmortem = get_postmortem_for(request, slug, write=True)
+    image = request.FILES.get("image")
+    if image is None:
+        return JsonResponse({"error": "Choose an image file to add."}, status=400)
+    try:
+        upload = services.upload_create(postmortem=postmortem, user=request.user, image=image, name=image.name[:80])
+    except ImageRefused as refusal:
+        return JsonResponse({"error": str(refusal)}, status=400)
+    return JsonResponse({"image_code": f"![]({upload.url})", "url": upload.url})
 
-    return ImageUploadView.as_view()(request)
 
+@require_safe
+def media_file(request, name):
+    """An image dropped into the editor, for people who may see its post-mortem (404 for anyone else)."""
+    return file_response(get_upload_for(request, name))

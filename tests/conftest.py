@@ -70,6 +70,15 @@ def make_postmortem(db):
     return make
 
 
+@pytest.fixture(autouse=True)
+def media_through_hindsight(monkeypatch):
+    """Let the live server answer /media/ with Hindsight's own view, as a deployment does: Django's test
+    server would otherwise serve MEDIA_ROOT itself, to anyone, past every access check."""
+    from django.test.testcases import _MediaFilesHandler
+
+    monkeypatch.setattr(_MediaFilesHandler, "_should_handle", lambda self, path: False)
+
+
 # Browser tests: Debian's Chromium, never a downloaded browser.
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):

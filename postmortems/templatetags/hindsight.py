@@ -1,8 +1,10 @@
 from datetime import UTC, timedelta
 
 from django import template
+from django.utils.html import format_html
 
 from postmortems.markdown import render_markdown
+from postmortems.weblinks import web_url
 
 register = template.Library()
 
@@ -11,6 +13,21 @@ register = template.Library()
 def markdown(text):
     """Render user-written Markdown through the one sanitising renderer."""
     return render_markdown(text or "")
+
+
+@register.filter
+def web_link(url, label=""):
+    """Return a stored URL as a link only when it is an http(s) URL; anything else as plain text.
+
+    `{{ item.tracker_url|web_link:"Tracker" }}` gives <a href="…">Tracker</a>, or "Tracker: javascript:…"
+    as text: no other scheme ever reaches an href, however it is spelt.
+    """
+    if not url:
+        return ""
+    href = web_url(url)
+    if href:
+        return format_html('<a href="{}" rel="noopener noreferrer nofollow">{}</a>', href, label or href)
+    return format_html('<span class="link-refused">{}{}</span>', f"{label}: " if label else "", url)
 
 
 @register.filter
@@ -52,3 +69,9 @@ def offset(when, start) -> str:
 @register.filter
 def is_overdue(item, today=None) -> bool:
     return item.is_overdue(today)
+
+
+@register.filter
+def conflict_panel(bound_field):
+    """Return the conflict panel the editor attached to this field, if any."""
+    return getattr(bound_field.form, "conflict_panels", {}).get(bound_field.name)

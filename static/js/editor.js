@@ -1,9 +1,15 @@
-/* The editor's progressive extras: add and remove formset rows, warn before leaving with
-   unsaved changes, tag suggestions, and the timeline paste preview. The page works without it. */
+/* The editor's progressive extras: add and remove formset rows (thousands at once from a pasted log),
+   save with fetch so that a failed save keeps the page as it is, keep an unsaved copy in this browser
+   and offer it back, choose sides in a conflict, warn before leaving with unsaved changes, tag
+   suggestions, and the timeline paste preview. Without it the editor is a plain form that works. */
 (function () {
   "use strict";
   var form = document.getElementById("editor-form");
   if (!form) return;
+
+  var slug = form.getAttribute("data-postmortem") || "";
+  var COPY_PREFIX = "hindsight:editor:" + slug + ":";
+  var COPY_DELAY = 700;
 
   function csrfToken() {
     var input = form.querySelector("input[name=csrfmiddlewaretoken]");
@@ -12,70 +18,385 @@
 
   document.querySelectorAll(".js-only").forEach(function (el) { el.hidden = false; });
 
-  /* Formset rows */
+  /* ---- Formset rows --------------------------------------------------------------------- */
+
+  function formsetOf(prefix) {
+    return form.querySelector("[data-formset='" + prefix + "']");
+  }
+
+  function totalInput(formset) {
+    return formset.querySelector("input[name='" + formset.getAttribute("data-formset") + "-TOTAL_FORMS']");
+  }
+
+  var PREFIXED = ["name", "id", "for", "aria-describedby"];
+
+  function rowPrototype(formset) {
+    if (!formset._rowPrototype) {
+      var holder = document.createElement("template");
+      holder.innerHTML = formset.querySelector("template[data-formset-template]").innerHTML.trim();
+      var row = holder.content.firstElementChild;
+      // The elements whose attributes carry the row number, found once per formset.
+      var marked = [row].concat(Array.prototype.slice.call(row.querySelectorAll("*"))).map(function (el, index) {
+        return PREFIXED.some(function (a) { var v = el.getAttribute(a); return v && v.indexOf("__prefix__") !== -1; })
+          ? index : -1;
+      }).filter(function (index) { return index !== -1; });
+      formset._rowPrototype = { row: row, marked: marked };
+    }
+    return formset._rowPrototype;
+  }
+
+  function numbered(proto, index) {
+    var row = proto.row.cloneNode(true);
+    var all = [row].concat(Array.prototype.slice.call(row.querySelectorAll("*")));
+    proto.marked.forEach(function (i) {
+      var el = all[i];
+      PREFIXED.forEach(function (a) {
+        var v = el.getAttribute(a);
+        if (v && v.indexOf("__prefix__") !== -1) el.setAttribute(a, v.replace(/__prefix__/g, index));
+      });
+    });
+    return row;
+  }
+
+  // Build `count` new rows in one fragment: rows are cloned (not parsed), inserted at once, and
+  // nothing is focused or measured per row.
+  function buildRows(formset, count, fill, offset) {
+    var total = totalInput(formset);
+    var start = parseInt(total.value, 10);
+    var proto = rowPrototype(formset);
+    var fragment = document.createDocumentFragment();
+    var rows = [];
+    for (var i = 0; i < count; i++) {
+      var row = numbered(proto, String(start + i));
+      if (fill) fill(row, (offset || 0) + i);
+      fragment.appendChild(row);
+      rows.push(row);
+    }
+    formset.querySelector("[data-formset-rows]").appendChild(fragment);
+    total.value = String(start + count);
+    return rows;
+  }
+
+  // Thousands of rows go in in batches, one per task, so the page keeps answering meanwhile.
+  var BATCH = 100;
+
+  function buildRowsGradually(formset, count, fill, progress, done) {
+    var added = 0;
+    buttons(true);
+    (function next() {
+      var n = Math.min(BATCH, count - added);
+      buildRows(formset, n, fill, added);
+      added += n;
+      if (added < count) {
+        if (progress) progress(added, count);
+        setTimeout(next, 0);
+        return;
+      }
+      buttons(false);
+      if (done) done();
+      formset.dispatchEvent(new CustomEvent("hindsight:rows-added", { bubbles: true, detail: { count: count } }));
+    })();
+  }
+
   function addRow(formset) {
-    var prefix = formset.getAttribute("data-formset");
-    var total = formset.querySelector("input[name='" + prefix + "-TOTAL_FORMS']");
-    var template = formset.querySelector("template[data-formset-template]");
-    var index = parseInt(total.value, 10);
-    var html = template.innerHTML.replace(/__prefix__/g, String(index));
-    var holder = document.createElement("div");
-    holder.innerHTML = html.trim();
-    var row = holder.firstElementChild;
-    formset.querySelector("[data-formset-rows]").appendChild(row);
-    total.value = String(index + 1);
-    wireRow(row);
+    var row = buildRows(formset, 1)[0];
     var first = row.querySelector("input:not([type=hidden]), select, textarea");
     if (first) first.focus();
     markDirty();
     return row;
   }
 
-  function wireRow(row) {
+  function removeRow(row) {
     var del = row.querySelector(".formset-row__delete input[type=checkbox]");
-    if (!del || row.querySelector("[data-formset-remove]")) return;
-    del.closest("label").hidden = true;
-    var button = document.createElement("button");
-    button.type = "button";
-    button.className = "button button--small button--danger";
-    button.textContent = "Remove";
-    button.setAttribute("data-formset-remove", "");
-    button.addEventListener("click", function () {
-      del.checked = true;
-      row.hidden = true;
-      row.classList.add("formset-row--removed");
-      markDirty();
-      var add = row.closest("[data-formset]").querySelector("[data-formset-add]");
-      if (add) add.focus();
-    });
-    row.appendChild(button);
+    if (del) del.checked = true;
+    row.hidden = true;
+    row.classList.add("formset-row--removed");
   }
 
+  form.classList.add("editor--js");
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-formset-remove]");
+    if (!button) return;
+    var row = button.closest("[data-formset-row]");
+    removeRow(row);
+    markDirty();
+    var add = row.closest("[data-formset]").querySelector("[data-formset-add]");
+    if (add) add.focus();
+  });
+  form.querySelectorAll(".formset-row__delete input[type=checkbox]:checked").forEach(function (box) {
+    removeRow(box.closest("[data-formset-row]"));
+  });
   form.querySelectorAll("[data-formset]").forEach(function (formset) {
-    formset.querySelectorAll("[data-formset-rows] > [data-formset-row]").forEach(wireRow);
     var add = formset.querySelector("[data-formset-add]");
     if (add) add.addEventListener("click", function () { addRow(formset); });
   });
 
-  /* Unsaved changes */
+  /* ---- Unsaved changes and the copy kept in this browser --------------------------------- */
+
   var dirty = false;
   var status = form.querySelector("[data-unsaved-status]");
+  var problem = form.querySelector("[data-save-problem]");
+  var copyTimer = null;
+
   function markDirty() {
-    if (dirty) return;
-    dirty = true;
-    if (status) status.textContent = "Unsaved changes.";
+    if (!dirty) {
+      dirty = true;
+      if (status) status.textContent = "Unsaved changes.";
+    }
+    scheduleCopy();
   }
+
+  function fields() {
+    var out = [];
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled || el.name === "csrfmiddlewaretoken") return;
+      if (el.closest("template")) return;
+      var type = (el.type || "").toLowerCase();
+      if (type === "submit" || type === "button" || type === "file") return;
+      if ((type === "checkbox" || type === "radio") && !el.checked) return;
+      if (el.tagName === "SELECT" && el.multiple) {
+        Array.prototype.forEach.call(el.options, function (o) { if (o.selected) out.push([el.name, o.value]); });
+        return;
+      }
+      out.push([el.name, el.value]);
+    });
+    return out;
+  }
+
+  function content(list) {
+    // What the author wrote, without the bookkeeping that says which version it started from.
+    return JSON.stringify(list.filter(function (pair) { return pair[0] !== "version" && pair[0] !== "conflicts"; }));
+  }
+
+  function copyKeys() {
+    var keys = [];
+    for (var i = 0; i < localStorage.length; i++) {
+      var key = localStorage.key(i);
+      if (key && key.indexOf(COPY_PREFIX) === 0) keys.push(key);
+    }
+    return keys;
+  }
+
+  function versionInput() { return form.querySelector("input[name=version]"); }
+
+  function saveCopy() {
+    clearTimeout(copyTimer);
+    if (!slug || !window.localStorage) return;
+    var version = versionInput() ? versionInput().value : "";
+    var copy = { savedAt: new Date().toISOString(), version: version, fields: fields() };
+    try {
+      copyKeys().forEach(function (key) { if (key !== COPY_PREFIX + version) localStorage.removeItem(key); });
+      localStorage.setItem(COPY_PREFIX + version, JSON.stringify(copy));
+    } catch (e) {
+      // Full or forbidden storage: the page itself still holds everything.
+    }
+  }
+
+  function scheduleCopy() {
+    clearTimeout(copyTimer);
+    copyTimer = setTimeout(saveCopy, COPY_DELAY);
+  }
+
+  function dropCopies() {
+    clearTimeout(copyTimer);
+    try { copyKeys().forEach(function (key) { localStorage.removeItem(key); }); } catch (e) { /* nothing kept */ }
+  }
+
+  function latestCopy() {
+    var best = null;
+    try {
+      copyKeys().forEach(function (key) {
+        var copy = JSON.parse(localStorage.getItem(key) || "null");
+        if (copy && copy.fields && (!best || copy.savedAt > best.savedAt)) best = copy;
+      });
+    } catch (e) { return null; }
+    return best;
+  }
+
+  function applyCopy(copy) {
+    var values = {};
+    copy.fields.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
+    form.querySelectorAll("[data-formset]").forEach(function (formset) {
+      var prefix = formset.getAttribute("data-formset");
+      var wanted = parseInt((values[prefix + "-TOTAL_FORMS"] || ["0"])[0], 10);
+      var have = parseInt(totalInput(formset).value, 10);
+      if (wanted > have) buildRows(formset, wanted - have);
+    });
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "csrfmiddlewaretoken" || el.closest("template")) return;
+      var type = (el.type || "").toLowerCase();
+      if (type === "submit" || type === "button" || type === "file") return;
+      var given = values[el.name];
+      if (type === "checkbox" || type === "radio") {
+        el.checked = !!given && given.indexOf(el.value) !== -1;
+      } else if (el.tagName === "SELECT" && el.multiple) {
+        Array.prototype.forEach.call(el.options, function (o) { o.selected = !!given && given.indexOf(o.value) !== -1; });
+      } else if (given) {
+        el.value = given[0];
+      }
+    });
+    form.querySelectorAll(".formset-row__delete input[type=checkbox]:checked").forEach(function (box) {
+      removeRow(box.closest("[data-formset-row]"));
+    });
+    form.querySelectorAll("textarea").forEach(function (el) {
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  }
+
+  function when(iso) {
+    var date = new Date(iso);
+    var today = new Date().toDateString() === date.toDateString();
+    var time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return today ? time : date.toLocaleDateString([], { day: "numeric", month: "short" }) + ", " + time;
+  }
+
+  function offerCopy(copy) {
+    var box = document.createElement("section");
+    box.className = "card restore-offer";
+    box.setAttribute("role", "alert");
+    box.setAttribute("data-restore-offer", "");
+    var text = document.createElement("p");
+    text.textContent = "This browser kept changes to this post-mortem that were not saved.";
+    var restore = document.createElement("button");
+    restore.type = "button";
+    restore.className = "button button--primary";
+    restore.textContent = "Restore your unsaved changes from " + when(copy.savedAt);
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button";
+    discard.textContent = "Discard";
+    var row = document.createElement("div");
+    row.className = "row";
+    row.appendChild(restore);
+    row.appendChild(discard);
+    box.appendChild(text);
+    box.appendChild(row);
+    form.parentNode.insertBefore(box, form);
+    restore.addEventListener("click", function () {
+      applyCopy(copy);
+      box.remove();
+      markDirty();
+      if (status) status.textContent = "Restored your unsaved changes: save to keep them.";
+    });
+    discard.addEventListener("click", function () {
+      dropCopies();
+      box.remove();
+    });
+  }
+
+  if (form.hasAttribute("data-rerendered")) {
+    // The server showed the editor again (bad input or a conflict) with everything that was typed.
+    dirty = true;
+    saveCopy();
+  } else if (window.localStorage) {
+    var copy = latestCopy();
+    if (copy && content(copy.fields) !== content(fields())) offerCopy(copy);
+    else if (copy) dropCopies();
+  }
+
   form.addEventListener("input", markDirty);
   form.addEventListener("change", markDirty);
-  form.addEventListener("submit", function () { dirty = false; });
   window.addEventListener("beforeunload", function (event) {
     if (!dirty) return;
     event.preventDefault();
     event.returnValue = "";
   });
-  if (document.querySelector(".errorlist, .stale")) markDirty();
 
-  /* Tag suggestions for the comma-separated tag field */
+  /* ---- Saving with fetch: a failed save keeps the page --------------------------------- */
+
+  function showProblem(message) {
+    if (!problem) return;
+    problem.textContent = message;
+    problem.hidden = false;
+    if (status) status.textContent = "Unsaved changes.";
+  }
+
+  function buttons(disabled) {
+    form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = disabled; });
+  }
+
+  var KEPT = " Your text is kept here and in this browser.";
+
+  form.addEventListener("submit", function (event) {
+    if (!window.fetch || !window.FormData || !window.URLSearchParams) {
+      dirty = false;
+      return;
+    }
+    event.preventDefault();
+    saveCopy();
+    var data;
+    try { data = new FormData(form, event.submitter || null); } catch (e) { data = new FormData(form); }
+    if (event.submitter && event.submitter.name && !data.has(event.submitter.name)) {
+      data.append(event.submitter.name, event.submitter.value);
+    }
+    var body = new URLSearchParams();
+    data.forEach(function (value, key) { if (typeof value === "string") body.append(key, value); });
+    if (problem) problem.hidden = true;
+    if (status) status.textContent = "Saving…";
+    buttons(true);
+    fetch(form.action, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrfToken(), "Accept": "application/json, text/html" }
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (response.ok && type.indexOf("application/json") !== -1) {
+        return response.json().then(function (answer) {
+          dirty = false;
+          dropCopies();
+          window.location.assign(answer.redirect);
+        });
+      }
+      if ((response.status === 400 || response.status === 409) && response.headers.get("X-Hindsight-Editor")) {
+        return response.text().then(function (html) {
+          dirty = false;
+          clearTimeout(copyTimer);
+          document.open();
+          document.write(html);
+          document.close();
+        });
+      }
+      buttons(false);
+      if (response.redirected && response.url.indexOf("/accounts/login/") !== -1) {
+        showProblem("Not saved: you were signed out. Sign in again in another tab, then save here." + KEPT);
+      } else if (response.status === 413) {
+        showProblem("Not saved: the post-mortem is too large to send in one go." + KEPT);
+      } else if (response.status === 403) {
+        showProblem("Not saved: the server refused the save (403); reload the page in another tab to check you may still edit." + KEPT);
+      } else if (response.status >= 500) {
+        showProblem("Not saved: the server had a problem (" + response.status + "). Try again in a moment." + KEPT);
+      } else {
+        showProblem("Not saved: the server answered " + response.status + "." + KEPT);
+      }
+    }).catch(function () {
+      buttons(false);
+      showProblem("Not saved: the server could not be reached. Check your connection and save again." + KEPT);
+    });
+  });
+
+  /* ---- Conflicts: choosing a side fills the field ---------------------------------------- */
+
+  form.querySelectorAll("[data-conflict]").forEach(function (panel) {
+    var field = document.getElementById(panel.getAttribute("data-conflict-field") || "");
+    if (!field || field.type === "hidden") return;
+    var theirs = panel.querySelector("[data-conflict-theirs]");
+    var mine = field.value;
+    panel.querySelectorAll("input[type=radio]").forEach(function (radio) {
+      radio.addEventListener("change", function () {
+        if (!radio.checked) return;
+        if (radio.value === "theirs" && theirs) field.value = theirs.getAttribute("data-conflict-theirs");
+        if (radio.value === "mine") field.value = mine;
+        if (radio.value === "edit") field.focus();
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+    });
+    field.addEventListener("input", function (event) {
+      if (!event.isTrusted) return;
+      var edit = panel.querySelector("input[type=radio][value=edit]");
+      if (edit && !edit.checked) edit.checked = true;
+    });
+  });
+
+  /* ---- Tag suggestions for the comma-separated tag field -------------------------------- */
   var tagInput = form.querySelector("input[data-tag-autocomplete]");
   if (tagInput) {
     var list = document.createElement("ul");
@@ -87,18 +408,18 @@
     tagInput.setAttribute("aria-autocomplete", "list");
     tagInput.insertAdjacentElement("afterend", list);
     var timer = null;
-    function currentTerm() {
+    var currentTerm = function () {
       var parts = tagInput.value.split(",");
       return parts[parts.length - 1].trim();
-    }
-    function choose(name) {
+    };
+    var choose = function (name) {
       var parts = tagInput.value.split(",");
       parts[parts.length - 1] = " " + name;
       tagInput.value = parts.join(",").replace(/^\s+/, "") + ", ";
       list.hidden = true;
       tagInput.focus();
       markDirty();
-    }
+    };
     tagInput.addEventListener("input", function () {
       clearTimeout(timer);
       var term = currentTerm();
@@ -137,11 +458,95 @@
     }, 150); });
   }
 
-  /* Timeline paste: preview parsed events, then add them as rows */
+  /* Images dropped or pasted into a Markdown field. Handled here rather than by markdownx, whose
+     script writes "Invalid response" into the author's text when an upload is refused: this listener
+     runs first (capture phase, on the widget around the field) and markdownx never sees the files.
+     The refusal is shown beside the field; the text is only ever changed by a successful upload. */
+  form.querySelectorAll("textarea.markdownx-editor").forEach(function (textarea) {
+    var widget = textarea.closest(".markdownx") || textarea.parentNode;
+    var status = document.createElement("p");
+    status.className = "upload-status";
+    status.id = textarea.id + "-upload-status";
+    status.setAttribute("role", "status");
+    status.hidden = true;
+    textarea.insertAdjacentElement("afterend", status);  // right under the field, above the preview
+    var describedBy = textarea.getAttribute("aria-describedby");
+    textarea.setAttribute("aria-describedby", (describedBy ? describedBy + " " : "") + status.id);
+
+    function show(text, kind) {
+      status.textContent = text;
+      status.className = "upload-status upload-status--" + kind;
+      status.hidden = false;
+    }
+
+    function insert(markdown) {
+      // At the caret when the author is typing in this field; at the end when they dropped from elsewhere.
+      var value = textarea.value, focused = document.activeElement === textarea;
+      var start = focused ? textarea.selectionStart : value.length, end = focused ? textarea.selectionEnd : start;
+      var before = value.slice(0, start), after = value.slice(end);
+      // Its own paragraph when added after the text; its own line when put at the caret.
+      var lead = "";
+      if (before && !focused) lead = /\n\n$/.test(before) ? "" : (/\n$/.test(before) ? "\n" : "\n\n");
+      else if (before && !/\n$/.test(before)) lead = "\n";
+      var text = lead + markdown + (after && !/^\n/.test(after) ? "\n" : "");
+      textarea.value = before + text + after;
+      textarea.selectionStart = textarea.selectionEnd = start + text.length;
+      textarea.dispatchEvent(new Event("input", { bubbles: true }));  // preview, coach, unsaved marker
+    }
+
+    function refusal(response, data, name) {
+      if (data && data.error) return data.error;
+      if (response.status === 403) return "You may not add images to this post-mortem.";
+      if (response.status === 413) return "“" + name + "” is too large to upload.";
+      return "“" + name + "” could not be uploaded (the server answered " + response.status + "). Your text is unchanged.";
+    }
+
+    function send(file) {
+      var body = new FormData();
+      body.append("image", file);
+      body.append("postmortem", form.getAttribute("data-postmortem"));
+      show("Uploading “" + file.name + "”…", "busy");
+      return fetch(textarea.getAttribute("data-markdownx-upload-urls-path"), {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "XMLHttpRequest", "Accept": "application/json" }
+      }).then(function (response) {
+        return response.json().catch(function () { return null; }).then(function (data) {
+          if (response.ok && data && data.image_code) {
+            insert(data.image_code);
+            show("Added “" + file.name + "”.", "done");
+          } else {
+            show(refusal(response, data, file.name), "error");
+          }
+        });
+      }).catch(function () {
+        show("Could not reach the server, so “" + file.name + "” was not added. Your text is unchanged.", "error");
+      });
+    }
+
+    function takeFiles(event, files) {
+      if (!files || !files.length) return;
+      event.preventDefault();
+      event.stopPropagation();
+      widget.querySelectorAll(".drop").forEach(function (el) { el.classList.remove("drop"); });
+      Array.prototype.reduce.call(files, function (previous, file) {
+        return previous.then(function () { return send(file); });
+      }, Promise.resolve());
+    }
+
+    widget.addEventListener("drop", function (event) {
+      if (event.target === textarea) takeFiles(event, event.dataTransfer && event.dataTransfer.files);
+    }, true);
+    widget.addEventListener("paste", function (event) {
+      if (event.target === textarea) takeFiles(event, event.clipboardData && event.clipboardData.files);
+    }, true);
+  });
+
+
+  /* ---- Timeline paste: preview parsed events, then add them as rows ---------------------- */
   var paste = form.querySelector("details.paste");
   if (paste) {
     var preview = paste.querySelector("[data-paste-preview]");
-    var eventsFormset = form.querySelector("[data-formset='events']");
+    var eventsFormset = formsetOf("events");
     paste.querySelector("[data-paste-parse]").addEventListener("click", function () {
       var text = paste.querySelector("#timeline-paste").value;
       var body = new URLSearchParams();
@@ -156,7 +561,9 @@
         .catch(function () { preview.textContent = "Could not reach the server; your text is still here."; });
     });
 
-    function showPreview(data) {
+    var PREVIEW_ROWS = 200;
+
+    var showPreview = function (data) {
       preview.innerHTML = "";
       if (data.error) {
         var p = document.createElement("p");
@@ -175,7 +582,7 @@
         var table = document.createElement("table");
         table.innerHTML = "<thead><tr><th>When</th><th>Kind</th><th>What happened</th></tr></thead>";
         var tbody = document.createElement("tbody");
-        events.forEach(function (ev) {
+        events.slice(0, PREVIEW_ROWS).forEach(function (ev) {
           var tr = document.createElement("tr");
           [ev.occurred_at_local.replace("T", " "), ev.kind, ev.description].forEach(function (v) {
             var td = document.createElement("td");
@@ -186,20 +593,31 @@
         });
         table.appendChild(tbody);
         preview.appendChild(table);
+        if (events.length > PREVIEW_ROWS) {
+          var more = document.createElement("p");
+          more.className = "help";
+          more.textContent = "…and " + (events.length - PREVIEW_ROWS) + " more.";
+          preview.appendChild(more);
+        }
         var add = document.createElement("button");
         add.type = "button";
         add.className = "button button--primary";
         add.textContent = "Add " + events.length + " event" + (events.length === 1 ? "" : "s") + " to the timeline";
         add.addEventListener("click", function () {
-          events.forEach(function (ev) {
-            var row = addRow(eventsFormset);
-            row.querySelector("input[name$='-occurred_at']").value = ev.occurred_at_local;
+          add.disabled = true;
+          buildRowsGradually(eventsFormset, events.length, function (row, i) {
+            var ev = events[i];
+            row.querySelector("input[name$='-occurred_at']").value = ev.occurred_at_local.replace("T", " ");
             var kind = row.querySelector("select[name$='-kind']");
             if (kind) kind.value = ev.kind;
             row.querySelector("textarea[name$='-description']").value = ev.description;
+          }, function (added, count) {
+            add.textContent = "Adding… " + added + " of " + count;
+          }, function () {
+            markDirty();
+            preview.textContent = "Added " + events.length + " event" + (events.length === 1 ? "" : "s") + ". Check them below, then save.";
+            paste.querySelector("#timeline-paste").value = unparsed.join("\n");
           });
-          preview.textContent = "Added. Check them below, then save.";
-          paste.querySelector("#timeline-paste").value = unparsed.join("\n");
         });
         preview.appendChild(add);
       }
@@ -208,6 +626,6 @@
         pre.textContent = unparsed.join("\n");
         preview.appendChild(pre);
       }
-    }
+    };
   }
 })();

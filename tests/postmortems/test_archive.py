@@ -34,6 +34,7 @@ from postmortems.models import (
     Template,
     TemplateSection,
     TimelineEvent,
+    Upload,
 )
 from postmortems.services import postmortem_create, postmortem_record_change
 from tests.conftest import PASSWORD
@@ -91,6 +92,8 @@ def content(author, other_author, facilitator, reader, team):
                                     text="should have", reason="Quoting the customer.", user=author)
     LanguageFinding.objects.create(postmortem=pm, rule_slug="house-rule", category="counterfactual",
                                    location=f"section:{section.pk}", text="should have", start=9, end=20)
+    Upload.objects.create(postmortem=pm, path="uploads/2024/03/6f1c2d3e-0000-4000-8000-000000000001.png",
+                          uploaded_by=author, uploaded_at=at(2024, 3, 2, 9, 30))
 
     secret = postmortem_create(user=other_author, template=Template.objects.get(slug="security-incident"),
                                title="Token exposure", severity="sev1", started_at=at(2024, 2, 1), restricted=True)
@@ -136,6 +139,7 @@ ROWS = {
     Revision: (lambda a: a["postmortems"][0]["revisions"][0], {"postmortem"}),
     FindingDismissal: (lambda a: a["postmortems"][0]["dismissals"][0], {"postmortem"}),
     LanguageFinding: (lambda a: a["postmortems"][0]["findings"][0], {"postmortem"}),
+    Upload: (lambda a: a["postmortems"][0]["uploads"][0], {"postmortem"}),
     RelatedLink: (lambda a: a["related_links"][0], set()),
     ReadingList: (lambda a: a["reading_lists"][0], set()),
     ReadingListItem: (lambda a: a["reading_lists"][0]["items"][0], {"reading_list"}),

@@ -207,7 +207,13 @@ def test_second_import_of_an_unchanged_file_is_skipped(full):
     assert Revision.objects.count() == 1
 
 
-def test_changed_file_updates_the_same_post_mortem_with_a_revision(full, monkeypatch):
+@pytest.fixture
+def draft_file(tmp_path, author, team):
+    return write(tmp_path, "2024-03-01-checkout.md", FULL.replace("status: published", "status: draft"))
+
+
+def test_changed_file_updates_the_same_post_mortem_with_a_revision(draft_file, monkeypatch):
+    full = draft_file
     run(full)
     pm = PostMortem.objects.get()
     section_ids = {s.heading: s.pk for s in pm.sections.all()}
@@ -215,7 +221,8 @@ def test_changed_file_updates_the_same_post_mortem_with_a_revision(full, monkeyp
     indexed = []
     monkeypatch.setattr("knowledge.search.index_postmortem", lambda p: indexed.append(p.pk))
     full.write_text(FULL.replace("Checkout failed for 40 minutes", "Checkout failed for 45 minutes")
-                    .replace("- 14:45 Incident resolved", "- 14:50 Incident resolved"), encoding="utf-8")
+                    .replace("- 14:45 Incident resolved", "- 14:50 Incident resolved")
+                    .replace("status: published", "status: draft"), encoding="utf-8")
     out, _ = run(full)
     assert "updated" in out
     pm = PostMortem.objects.get()
@@ -231,13 +238,15 @@ def test_changed_file_updates_the_same_post_mortem_with_a_revision(full, monkeyp
     assert pm.action_items.get(title="Write the cache runbook").pk == item_id
 
 
-def test_file_edited_in_hindsight_since_import_is_not_overwritten_unless_asked(full, author):
+def test_file_edited_in_hindsight_since_import_is_not_overwritten_unless_asked(draft_file, author):
+    full = draft_file
     run(full)
     pm = PostMortem.objects.get()
     pm.summary = "Edited in the browser"
     pm.save()
     postmortem_record_change(postmortem=pm, user=author)
-    full.write_text(FULL.replace("40 minutes", "41 minutes"), encoding="utf-8")
+    full.write_text(FULL.replace("40 minutes", "41 minutes").replace("status: published", "status: draft"),
+                    encoding="utf-8")
     out, _ = run(full)
     assert "skipped" in out and "changed in Hindsight since it was imported (edited)" in out
     assert PostMortem.objects.get().summary == "Edited in the browser"
@@ -379,3 +388,41 @@ def test_a_file_that_fails_to_save_rolls_back_alone(tmp_path, monkeypatch):
     assert "could not be saved (IntegrityError: simulated)" in out.getvalue()
     assert sorted(PostMortem.objects.values_list("title", flat=True)) == ["Incident a", "Incident c"]
     assert not Section.objects.filter(body="Text b.").exists()
+
+
+def test_overwriting_a_published_post_mortem_makes_an_amendment_for_review(full, author, facilitator):
+    from postmortems import services
+    from postmortems.models import Amendment, AmendmentStatus
+
+    run(full)
+    pm = PostMortem.objects.get()
+    assert pm.status == Status.PUBLISHED
+    section_ids = {s.heading: s.pk for s in pm.sections.all()}
+    pm.summary = "Edited in the browser"
+    pm.save()
+    postmortem_record_change(postmortem=pm, user=author)
+    full.write_text(FULL.replace("40 minutes", "41 minutes").replace("- 14:45 Incident resolved",
+                                                                     "- 14:46 Incident resolved"), encoding="utf-8")
+    out, _ = run(full)
+    assert "skipped" in out and not Amendment.objects.exists()
+    out, _ = run(full, "--dry-run", "--overwrite")
+    assert "would be amended" in out and not Amendment.objects.exists()
+
+    out, _ = run(full, "--overwrite")
+    assert f"amended    {full}" in out and "the file's changes wait for review in an amendment" in out
+    pm.refresh_from_db()
+    assert pm.summary == "Edited in the browser"  # readers keep the published text
+    amendment = Amendment.objects.get()
+    assert amendment.status == AmendmentStatus.IN_REVIEW
+    assert amendment.document["summary"].startswith("Checkout failed for 41 minutes")
+    assert {s["heading"]: s["id"] for s in amendment.document["sections"]} == section_ids
+    assert Revision.objects.filter(amendment=amendment).get().snapshot["status"] == "in_review"
+
+    out, _ = run(full, "--overwrite")  # the same file again changes nothing
+    assert "skipped" in out and "its amendment already says what the file says" in out
+
+    services.amendment_publish(postmortem=pm, user=facilitator)
+    pm.refresh_from_db()
+    assert pm.summary.startswith("Checkout failed for 41 minutes")
+    assert pm.resolved_at == datetime(2024, 3, 1, 14, 46, tzinfo=UTC)
+    assert {s.heading: s.pk for s in pm.sections.all()} == section_ids

@@ -29,6 +29,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         except (KeyError, TypeError) as error:
             raise CommandError(f"{path} is not a complete Hindsight archive (missing or wrong {error}).") from None
+        except ValueError as error:  # a date no calendar holds, such as year 10000
+            raise CommandError(f"{path} holds a value Hindsight cannot read ({error}).") from None
         for warning in report.warnings:
             self.stdout.write(self.style.WARNING(f"warning: {warning}"))
         restored = ", ".join(f"{n} {what}" for what, n in report.counts.items())
