@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('postmortems', '0007_postmortem_verbose_name'),
+        ('postmortems', '0013_amendments_of_published_postmortems'),
     ]
 
     operations = [
