@@ -86,14 +86,16 @@ def test_the_editor_previews_coaches_and_adds_rows_under_the_policy(page, live_s
 
 
 def test_the_admin_change_form_and_its_autocomplete_work_under_the_policy(page, live_server, login, watched,
-                                                                           library):
+                                                                           library, draft):
+    draft.tags.add("gateway-limits")
     login(page, "fiona")
     watched(f"{live_server.url}/admin/")
     watched(f"{live_server.url}/admin/postmortems/postmortem/")
-    watched(f"{live_server.url}/admin/postmortems/postmortem/{library.pk}/change/")
+    watched(f"{live_server.url}/admin/postmortems/postmortem/{library.pk}/change/")  # published: read-only
+    watched(f"{live_server.url}/admin/postmortems/postmortem/{draft.pk}/change/")
     page.locator(".field-tags .select2-selection").click()
     page.locator(".select2-search__field:focus").fill("gate")
-    expect(page.get_by_role("option", name="gateway")).to_be_visible()
+    expect(page.get_by_role("option", name="gateway", exact=True)).to_be_visible()
     page.keyboard.press("Escape")
     watched(f"{live_server.url}/admin/postmortems/postmortem/add/")
     watched(f"{live_server.url}/admin/postmortems/languagerule/add/")
