@@ -6,9 +6,11 @@ environment through the small helpers below, which fail loudly on a malformed va
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -127,21 +129,27 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "markdownx",
     "taggit",
+    "axes",
+    "csp",
     "postmortems",
     "knowledge",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "postmortems.middleware.QueryNullCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "postmortems.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "postmortems.middleware.UserTimezoneMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a sign-in that axes refused into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -176,6 +184,44 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     # Hashing strength is not under test; a fast hasher keeps the suite quick.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AUTHENTICATION_BACKENDS = [
+    "postmortems.signin.SignInThrottleBackend",  # refuses sign-in while locked out, then the next one decides
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Sign-in throttling (django-axes; see postmortems/signin.py): failures within the cool-off are counted
+# per username and, with a larger limit since many people may share one address, per network address.
+SIGNIN_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5)
+SIGNIN_ADDRESS_FAILURE_LIMIT = env_int("SIGNIN_ADDRESS_FAILURE_LIMIT", 30)
+SIGNIN_COOLOFF_MINUTES = env_int("SIGNIN_COOLOFF_MINUTES", 15)
+# How many proxies in front of Hindsight append the client's address to X-Forwarded-For (nginx:
+# `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`). 0 reads the socket's address.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0 if (DEBUG or TESTING) else 1)
+for _name in ("SIGNIN_FAILURE_LIMIT", "SIGNIN_ADDRESS_FAILURE_LIMIT", "SIGNIN_COOLOFF_MINUTES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXIES cannot be negative.")
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SIGNIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # SignInHandler relies on this order
+AXES_HANDLER = "postmortems.signin.SignInHandler"
+AXES_LOCKOUT_CALLABLE = "postmortems.signin.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "postmortems.signin.client_address"
+AXES_ENABLE_ADMIN = False  # unlock with `manage.py axes_reset_username NAME` or `axes_reset_ip ADDRESS`
+AXES_VERBOSE = False
+
+# Calls a minute per signed-in user to the endpoints the editor calls while people type
+# (postmortems/ratelimit.py); beyond them the endpoint answers 429 with Retry-After.
+RATE_LIMITS = {
+    "preview": env_int("RATE_LIMIT_PREVIEW", 120),
+    "coach": env_int("RATE_LIMIT_COACH", 120),
+    "timeline_paste": env_int("RATE_LIMIT_TIMELINE_PASTE", 30),
+}
+for _name, _limit in RATE_LIMITS.items():
+    if _limit < 1:
+        raise ImproperlyConfigured(f"RATE_LIMIT_{_name.upper()} must be at least 1.")
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -246,6 +292,24 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not (DEBUG or TESTING))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts, styles, images and fetches from Hindsight's own origin
+# only; no inline script, event handler or style attribute anywhere (templates keep behaviour in
+# static/js/). Images: the Markdown renderer shows only Hindsight's own uploads.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,7 @@ from knowledge.admin_actions import (
 from knowledge.models import ReadingList, ReadingListItem, RelatedLink
 from postmortems.admin import HelpTexts
 from postmortems.admin_actions import action_form, action_form_page, count_of
+from postmortems.admin_widgets import SafeAutocompleteMixin
 
 # --- Tags: our own admin in place of taggit's ----------------------------------------------------
 
@@ -139,7 +140,7 @@ class TagAdmin(admin.ModelAdmin):
 
 # --- Reading lists ---------------------------------------------------------------------------------
 
-class ReadingListItemInline(HelpTexts, admin.TabularInline):
+class ReadingListItemInline(SafeAutocompleteMixin, HelpTexts, admin.TabularInline):
     model = ReadingListItem
     extra = 0
     ordering = ["position", "id"]
@@ -192,7 +193,7 @@ class ReadingListAdmin(HelpTexts, admin.ModelAdmin):
 
 
 @admin.register(RelatedLink)
-class RelatedLinkAdmin(HelpTexts, admin.ModelAdmin):
+class RelatedLinkAdmin(SafeAutocompleteMixin, HelpTexts, admin.ModelAdmin):
     list_display = ["source", "target", "note", "created_by", "created_at"]
     list_select_related = ["source", "target", "created_by"]
     search_fields = ["source__title", "target__title", "note"]

@@ -18,6 +18,7 @@ from knowledge import search
 from knowledge.models import ReadingList, ReadingListItem, ReadMark, RelatedLink
 from postmortems.access import can_edit
 from postmortems.models import ActionItem, FactorCategory, PostMortem, Severity, Status, Team
+from postmortems.params import whole_number
 from postmortems.roles import is_author, is_facilitator
 
 SORTS = {"relevance": "Relevance", "newest": "Newest", "severity": "Severity"}
@@ -50,7 +51,7 @@ def can_see_drafts(user) -> bool:
 
 
 def _ints(values) -> list[int]:
-    return [int(v) for v in values if v.isdigit()][:10]
+    return [n for n in (whole_number(v, largest=9999) for v in values) if n is not None][:10]
 
 
 def _toggle_url(params: dict[str, list[str]], name: str, value: str) -> str:

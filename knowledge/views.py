@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from knowledge import services
 from knowledge.feeds import PublishedFeed
+from knowledge.forms import RelatedLinkForm
 from knowledge.models import ReadingList
 from knowledge.similar import similar_incidents
 from postmortems.access import get_postmortem_for
@@ -86,9 +87,13 @@ def feed_token_rotate(request):
 @require_POST
 def link_add(request, slug):
     postmortem = get_postmortem_for(request, slug, write=True)
+    form = RelatedLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"The link was not added. {form.error_text()}")
+        return redirect(f"/postmortems/{postmortem.slug}/edit/#related-links")
     try:
         link = services.related_link_add(user=request.user, source=postmortem,
-                                         target_slug=request.POST.get("target", ""), note=request.POST.get("note", ""))
+                                         target_slug=form.cleaned_data["target"], note=form.cleaned_data["note"])
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

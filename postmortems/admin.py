@@ -8,7 +8,7 @@ Revision and refreshes the search index and the coach's findings like a change o
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,7 +37,9 @@ from postmortems.admin_actions import (
     open_findings_count,
     template_duplicate,
 )
+from postmortems.admin_widgets import AutocompleteSelectMultiple, SafeAutocompleteMixin
 from postmortems.coach import pattern_error, rule_matches
+from postmortems.forms import validate_tag_names
 from postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -90,6 +92,9 @@ class BoundedDateHierarchy:
 
     change_list_template = "admin/hindsight/change_list.html"
 
+    def get_changelist(self, request, **kwargs):
+        return CalendarSafeChangeList
+
     def changelist_view(self, request, extra_context=None):
         first, last = (timezone.localtime(bound).year for bound in incident_time_bounds())
         field = self.date_hierarchy
@@ -128,6 +133,17 @@ def _person(user) -> str:
 
 
 # --- Post-mortems ------------------------------------------------------------------------------
+
+class CalendarSafeChangeList(ChangeList):
+    """Django's change list, answering a date drill-down outside the calendar (year 99999, the last month
+    of 9999) as any other bad filter, instead of with the OverflowError or ValueError it raises."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as error:
+            raise IncorrectLookupParameters(error) from error
+
 
 class ReviewQueueFilter(admin.SimpleListFilter):
     """The review queue: what waits in review, oldest first, with the coach's open findings."""
@@ -235,7 +251,7 @@ ACTION_ITEM_HELP = {
 }
 
 
-class ActionItemInline(HelpTexts, admin.StackedInline):
+class ActionItemInline(SafeAutocompleteMixin, HelpTexts, admin.StackedInline):
     model = ActionItem
     extra = 0
     fields = [
@@ -286,6 +302,11 @@ class PostMortemAdminForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["base_version"].initial = self.instance.version
 
+    def clean_new_tags(self):
+        names = parse_tags(self.cleaned_data.get("new_tags") or "")
+        validate_tag_names(names)
+        return names
+
     user = None  # set by PostMortemAdmin.get_form: who is saving
 
     def clean(self):
@@ -310,12 +331,12 @@ class PostMortemAdminForm(forms.ModelForm):
                     code="stale",
                 )
         if "tags" in cleaned:
-            cleaned["tags"] = list(cleaned["tags"] or []) + parse_tags(cleaned.get("new_tags") or "")
+            cleaned["tags"] = list(cleaned["tags"] or []) + list(cleaned.get("new_tags") or [])
         return cleaned
 
 
 @admin.register(PostMortem)
-class PostMortemAdmin(BoundedDateHierarchy, admin.ModelAdmin):
+class PostMortemAdmin(SafeAutocompleteMixin, BoundedDateHierarchy, admin.ModelAdmin):
     form = PostMortemAdminForm
     list_display = [
         "title",
@@ -677,7 +698,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(HelpTexts, admin.ModelAdmin):
+class ActionItemAdmin(SafeAutocompleteMixin, HelpTexts, admin.ModelAdmin):
     help_texts = ACTION_ITEM_HELP
     text_rows = {"description": 3, "wont_do_reason": 2}
     list_display = ["title", "postmortem_link", "owner_name", "status", "priority", "kind", "due_date", "overdue"]

@@ -18,8 +18,8 @@ teams, reading lists …), so links that carry an id keep working after a move; 
 sequences are moved past the restored rows. What migrations ship (groups, templates, factor
 categories, language rules) is matched by name or slug and made equal to the archive.
 
-Left out on purpose: sessions and the admin's change log (not content), and the search index,
-which is rebuilt from the restored post-mortems.
+Left out on purpose: sessions, the admin's change log, sign-in failures and rate-limit counts (not
+content), and the search index, which is rebuilt from the restored post-mortems.
 """
 
 from collections.abc import Iterable
@@ -73,6 +73,9 @@ REBUILT_MODELS = {"knowledge.SearchDocument", "knowledge.SearchFacts", "knowledg
 LEFT_OUT_MODELS = {
     "admin.LogEntry", "sessions.Session", "contenttypes.ContentType",
     "auth.Permission",  # referred to by (app label, codename); created by migrate
+    # Sign-in throttling and rate limits: counts that expire within minutes, not content.
+    "axes.AccessAttempt", "axes.AccessAttemptExpiration", "axes.AccessFailureLog", "axes.AccessLog",
+    "postmortems.RateCounter",
 }
 
 

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET
 from postmortems import coach
 from postmortems.access import can_edit, get_postmortem_for
 from postmortems.models import EARLIEST_INCIDENT_TIME, LanguageRule, Priority, Team
+from postmortems.ratelimit import rate_limited, seconds
 from postmortems.roles import is_facilitator
 from postmortems.services import pending_amendment
 
@@ -33,6 +34,7 @@ MAX_BODY_BYTES = 512 * 1024
 MAX_TEXTS = 200
 MAX_TEXT_CHARS = 50_000
 MAX_LOCATION_CHARS = 80
+SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,220}")
 
 
 class BadRequest(Exception):
@@ -132,9 +134,15 @@ def _signed_out(request, message: str, next_path: str):
     return redirect_to_login(next_path)
 
 
+def _checks_paused(request, limit, wait):
+    return _error(429, f"The coach checks at most {limit} times a minute: it checks again in {seconds(wait)}. "
+                       "Your writing is not affected.")
+
+
 @login_not_required  # answered below: 401 JSON for fetch(), the sign-in page for a browser
 @csrf_exempt  # checked below, after sign-in, so that the answer can be JSON
 @never_cache
+@rate_limited("coach", _checks_paused)
 def check(request):
     """Check texts for blaming language: POST {"texts": [...], "postmortem": slug?} → {"findings": [...]}."""
     if not request.user.is_authenticated:
@@ -198,6 +206,8 @@ def _postmortem_from(request, slug):
         return None
     if not isinstance(slug, str):
         raise BadRequest(400, "postmortem must be a post-mortem's slug.")
+    if not SLUG_RE.fullmatch(slug):  # what the URL's slug converter lets through; nothing else is one
+        raise BadRequest(404, "No such post-mortem, or you may not see it.")
     try:
         return get_postmortem_for(request, slug)
     except Http404:

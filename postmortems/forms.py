@@ -65,6 +65,21 @@ class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
         return obj.get_full_name() or obj.username
 
 
+# A tag is a short label; taggit's columns hold 100 characters and its slugs need room for a suffix.
+TAG_MAX_LENGTH = 50
+
+
+def validate_tag_names(names) -> None:
+    """Refuse tags longer than TAG_MAX_LENGTH, naming the first one."""
+    too_long = [name for name in names if len(name) > TAG_MAX_LENGTH]
+    if too_long:
+        name = too_long[0]
+        raise forms.ValidationError(
+            "Tags are at most %(limit)s characters: “%(start)s…” has %(length)s.",
+            params={"limit": TAG_MAX_LENGTH, "start": name[:20], "length": f"{len(name):,}"}, code="tag_too_long",
+        )
+
+
 def people():
     """Return the users who can author or own follow-up work (everyone in a role group)."""
     return (
@@ -188,6 +203,11 @@ class EditorForm(forms.Form):
             self.fields["restricted"].help_text = (
                 "Restricted: only its authors and facilitators see it. Only a facilitator can lift the restriction."
             )
+
+    def clean_tags(self):
+        tags = self.cleaned_data["tags"]
+        validate_tag_names(tags)
+        return tags
 
     def clean(self):
         data = super().clean()

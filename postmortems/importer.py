@@ -44,6 +44,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
 
+from postmortems.forms import TAG_MAX_LENGTH
 from postmortems.models import (
     IMPORT_ACTIONS,
     ActionItem,
@@ -68,6 +69,10 @@ from postmortems.timeline import ParsedEvent, cell_text, find_date, parse_timeli
 from postmortems.weblinks import removed_link_note, validate_web_url
 
 COMMIT_EVERY = 50
+# Hostile files: the largest write-up in the DFDS archive is 14 KB, so 2 MB is room for any real one.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+# Front matter is a flat mapping with a few lists; deeper nesting is no post-mortem's.
+MAX_FRONT_MATTER_DEPTH = 10
 
 TIMELINE_HEADING = re.compile(r"\btimelines?\b|\bchronolog|\bsequence of events\b|\border of events\b", re.I)
 FACTORS_HEADING = re.compile(
@@ -152,6 +157,34 @@ class BadFile(Exception):
     """The file cannot be imported; the message says why."""
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader without anchors and aliases, and with a cap on nesting.
+
+    Nine lines of nested aliases expand to a billion values once read, and thousands of nested
+    brackets exhaust Python's stack; neither belongs in a post-mortem's front matter.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", event.start_mark)
+        if getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(None, None, "anchors (&name) are not allowed", event.start_mark)
+        self._depth += 1
+        if self._depth > MAX_FRONT_MATTER_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"values nest deeper than {MAX_FRONT_MATTER_DEPTH} levels", event.start_mark
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 @dataclass
 class ParsedFactor:
     description: str
@@ -190,10 +223,14 @@ class Document:
 
 def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -> Document:
     """Return the post-mortem `raw` Markdown describes, or raise BadFile saying why it cannot."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise BadFile(f"too large ({_megabytes(len(raw))}; files up to {_megabytes(MAX_FILE_BYTES)} are imported)")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise BadFile(f"not UTF-8 (byte 0x{raw[error.start]:02x} at position {error.start})") from None
+    if "\x00" in text:
+        raise BadFile(f"holds a NUL character at position {text.index(chr(0))} (is it a binary file?)")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise BadFile("empty file")
@@ -275,12 +312,24 @@ def _front_matter(text: str) -> tuple[dict, str]:
         raise BadFile("front matter starts with --- but never ends")
     block, rest = text[4:4 + match.start()], text[4 + match.end():]
     try:
-        data = yaml.safe_load(block) or {}
+        data = yaml.load(block, Loader=_FrontMatterLoader) or {}  # noqa: S506 (a SafeLoader, stricter still)
     except yaml.YAMLError as error:
-        raise BadFile(f"front matter is not valid YAML ({str(error).splitlines()[0]})") from None
+        raise BadFile(f"front matter is not valid YAML ({_yaml_problem(error, first_line=2)})") from None
     if not isinstance(data, dict):
         raise BadFile("front matter is not a mapping of keys to values")
     return {str(k).strip().lower(): v for k, v in data.items()}, rest.lstrip("\n")
+
+
+def _yaml_problem(error: yaml.YAMLError, *, first_line: int) -> str:
+    """Return the first line of a YAML error, with the file's line number when PyYAML says where."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem:
+        where = f" (line {error.problem_mark.line + first_line})" if error.problem_mark else ""
+        return f"{error.problem}{where}"
+    return str(error).splitlines()[0]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _inline_reference_links(text: str) -> str:
@@ -703,6 +752,11 @@ class _Lookups:
         self.tags: dict[str, Tag] = {}
         self.postmortem_type = ContentType.objects.get_for_model(PostMortem)
 
+    def forget_writes(self) -> None:
+        """Drop remembered tags and teams: those created for a file that failed were rolled back with it."""
+        self.tags.clear()
+        self.teams.clear()
+
     def template_section(self, template: Template | None, heading: str):
         """Return the section of `template` with this heading (any case and punctuation), or None."""
         template = template or self.default_template
@@ -769,17 +823,33 @@ def import_file(path: Path, *, options: Options, lookups: _Lookups | None = None
     """Import one Markdown file; return what became of it (never raises for a bad file)."""
     lookups = lookups or _Lookups(options.template)
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return FileReport(str(path), "failed",
+                              f"too large ({_megabytes(size)}; files up to {_megabytes(MAX_FILE_BYTES)} are imported)")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # the file may have grown since
     except OSError as error:
         return FileReport(str(path), "failed", f"cannot be read ({error.strerror or error})")
+    # One bad file must not stop the batch: whatever goes wrong is that file's failure, and its
+    # writes are rolled back to a savepoint so the batch's transaction stays usable.
     try:
         doc = read_document(raw, filename=path.name, tz=options.tz)
     except BadFile as error:
         return FileReport(str(path), "failed", str(error))
+    except Exception as error:
+        return FileReport(str(path), "failed", f"could not be read ({_describe(error)})")
     try:
-        return import_document(doc, path=path, digest=checksum(raw), options=options, lookups=lookups)
-    except Exception as error:  # one bad file must not stop the batch; the report says what went wrong
-        return FileReport(str(path), "failed", f"could not be saved ({type(error).__name__}: {error})")
+        with transaction.atomic():
+            return import_document(doc, path=path, digest=checksum(raw), options=options, lookups=lookups)
+    except Exception as error:
+        lookups.forget_writes()
+        return FileReport(str(path), "failed", f"could not be saved ({_describe(error)})")
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).splitlines()[0][:200] if str(error) else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def import_document(doc: Document, *, path: Path, digest: str, options: Options, lookups: _Lookups) -> FileReport:
@@ -963,7 +1033,7 @@ def _save(doc: Document, *, existing: PostMortem | None, key: str, digest: str, 
         if wanted_slug and not taken:
             postmortem.slug = wanted_slug
         elif existing is None:
-            postmortem.slug = unique_slug(wanted_slug or doc.title)
+            postmortem.slug = unique_slug(wanted_slug or doc.title, random_suffix=False)
             if wanted_slug:
                 report.notes.append(f"slug {wanted_slug!r} is taken; using {postmortem.slug!r}")
     postmortem.source_checksum = digest
@@ -1102,7 +1172,10 @@ def _people_and_labels(doc, options, lookups, report) -> tuple[list, list, list]
         names = _list(front.get("tags"))
     else:
         names = [doc.stats["category"].lower()] if doc.stats.get("category") else []
-    tags = list({tag.pk: tag for tag in (lookups.tag(name[:100]) for name in names)}.values())
+    for name in [name for name in names if len(name) > TAG_MAX_LENGTH]:
+        report.notes.append(f"tag {name[:20]!r}… is longer than {TAG_MAX_LENGTH} characters; left out")
+    names = [name for name in names if len(name) <= TAG_MAX_LENGTH]
+    tags = list({tag.pk: tag for tag in (lookups.tag(name) for name in names)}.values())
     authors = []
     for username in _list(front.get("authors") or front.get("author")):
         user = lookups.user(username.lstrip("@"))

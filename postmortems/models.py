@@ -757,3 +757,18 @@ class LanguageFinding(models.Model):
 
     def __str__(self):
         return f"{self.rule_slug}: {self.text}"
+
+
+class RateCounter(models.Model):
+    """How often one user called one rate-limited endpoint in the current window (see postmortems/ratelimit.py).
+
+    Counted in the database, so every gunicorn worker sees the same count. One row per user and
+    endpoint; a call after `window_ends` starts a new window.
+    """
+
+    key = models.CharField(max_length=100, unique=True, help_text="endpoint:user id")
+    hits = models.PositiveIntegerField(default=0)
+    window_ends = models.BigIntegerField(help_text="Unix time (seconds) when the count starts again.")
+
+    def __str__(self):
+        return f"{self.key}: {self.hits}"

@@ -10,6 +10,7 @@ with whatever was saved since the version the sender started from, so no save re
 else's change, and refuses only when the same thing was changed differently on both sides.
 """
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -91,15 +92,26 @@ class SnapshotChange:
     after: str
 
 
-def unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
-    """Return a slug for `title` that no other post-mortem uses."""
+SLUG_SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: a suffix is read aloud sometimes
+SLUG_SUFFIX_LENGTH = 6
+
+
+def unique_slug(title: str, *, random_suffix: bool = True) -> str:
+    """Return a slug for `title` that no other post-mortem uses.
+
+    With `random_suffix` (every post-mortem started in Hindsight) the slug always ends in a short random
+    part, so its shape never tells whether another post-mortem, perhaps one the author may not see,
+    has the same title. Without it (imports, run by an operator who sees everything) the title alone
+    is used when it is free, and a random part is added when it is not.
+    """
     base = slugify(title)[:200] or "post-mortem"
-    slug, n = base, 2
-    existing = PostMortem.objects.exclude(pk=exclude_pk) if exclude_pk else PostMortem.objects.all()
-    while existing.filter(slug=slug).exists():
-        slug = f"{base}-{n}"
-        n += 1
-    return slug
+    if not random_suffix and not PostMortem.objects.filter(slug=base).exists():
+        return base
+    while True:
+        suffix = "".join(secrets.choice(SLUG_SUFFIX_ALPHABET) for _ in range(SLUG_SUFFIX_LENGTH))
+        slug = f"{base}-{suffix}"
+        if not PostMortem.objects.filter(slug=slug).exists():
+            return slug
 
 
 def _iso(value) -> str | None:

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from postmortems.access import get_postmortem_for
 from postmortems.exporter import postmortem_to_markdown
+from postmortems.ratelimit import rate_limited, seconds
 from postmortems.timeline import parse_timeline
 
 MAX_PASTE_CHARS = 100_000
@@ -25,7 +26,13 @@ def _pasted_text(request) -> str:
     return request.POST.get("text", "")
 
 
+def _pastes_paused(request, limit, wait):
+    return JsonResponse({"error": f"Timelines are read at most {limit} times a minute: try again in "
+                                  f"{seconds(wait)}. Your text is still here."})
+
+
 @require_POST
+@rate_limited("timeline_paste", _pastes_paused)
 def timeline_parse(request, slug):
     """Return the events pasted text describes, as JSON, for the editor to add as timeline rows."""
     postmortem = get_postmortem_for(request, slug, write=True)

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
@@ -43,6 +44,8 @@ from postmortems.models import (
     Status,
     Team,
 )
+from postmortems.params import whole_number
+from postmortems.ratelimit import rate_limited, seconds
 from postmortems.roles import is_author, is_facilitator
 from postmortems.uploads import ImageRefused, file_response
 
@@ -403,8 +406,8 @@ def action_item_list(request):
         qs = qs.filter(owner=user)
     elif owner == "none":
         qs = qs.filter(owner__isnull=True)
-    elif owner.isdigit():
-        qs = qs.filter(owner_id=int(owner))
+    elif whole_number(owner) is not None:
+        qs = qs.filter(owner_id=whole_number(owner))
     if status == "open":
         qs = qs.still_open()
     elif status in ActionStatus.values:
@@ -421,7 +424,8 @@ def action_item_list(request):
         "page": page,
         "filters": {"owner": owner, "status": status, "team": team, "overdue": overdue},
         "query": query.urlencode(),
-        "owners": get_user_model().objects.filter(action_items__isnull=False).distinct().order_by("first_name"),
+        "owners": get_user_model().objects.filter(pk__in=ActionItem.objects.visible_to(user).values("owner_id"))
+        .order_by("first_name", "last_name", "username"),
         "teams": Team.objects.all(),
         "statuses": ActionStatus.choices,
         "today": timezone.localdate(),
@@ -458,7 +462,15 @@ def profile(request):
     return render(request, "postmortems/profile.html", {"form": form, "profile": profile})
 
 
+def _preview_paused(request, limit, wait):
+    return HttpResponse(
+        format_html('<p class="preview-paused" role="status">The preview is paused for {}: it updates at most {} '
+                    "times a minute. Your text is safe.</p>", seconds(wait), limit)
+    )
+
+
 @require_POST
+@rate_limited("preview", _preview_paused)
 def markdown_preview(request):
     """The editor's live preview of a section, through the one sanitising renderer (sign-in required)."""
     html, status = render_preview(request.POST.get("content", ""))

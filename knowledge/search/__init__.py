@@ -134,18 +134,29 @@ def search(*, user, text: str, filters: Filters, sort: str = "relevance", offset
     return engine.run(run)
 
 
+# Did-you-mean looks at this many words of the query, and at this many close spellings of each.
+SUGGEST_WORDS = 8
+SUGGEST_CANDIDATES = 8
+
+
 def _suggest(engine: Backend, cursor, text: str, parsed: ParsedQuery, groups) -> str:
-    """Return `text` with unknown words replaced by close known ones, if that finds something visible."""
-    words = parsed.words()
-    known = engine.known_terms(cursor, words)
+    """Return `text` with unknown words replaced by close known ones, if that finds something visible.
+
+    The vocabulary holds the words of every document, hidden ones included, so it only proposes
+    candidates: a word counts as known, and a candidate is offered, only when a search for it alone
+    finds a document the user may see. Nothing a suggestion shows is a word the user could not find.
+    """
+    words = [word for word in parsed.words() if len(word) >= 3][:SUGGEST_WORDS]
+    known = engine.visible_terms(cursor, sorted(engine.known_terms(cursor, words)), groups) if words else []
     corrected = text
     for word in words:
-        if word in known or len(word) < 3:
+        if word in known:
             continue
-        candidates = engine.term_candidates(cursor, word)
-        best = difflib.get_close_matches(word, candidates, n=1, cutoff=0.7)
+        candidates = engine.term_candidates(cursor, word, limit=SUGGEST_CANDIDATES)
+        ranked = difflib.get_close_matches(word, candidates, n=SUGGEST_CANDIDATES, cutoff=0.7)
+        best = next(iter(engine.visible_terms(cursor, ranked, groups, first_only=True)), None)
         if best:
-            corrected = re.sub(rf"\b{re.escape(word)}\b", best[0], corrected, flags=re.IGNORECASE)
+            corrected = re.sub(rf"\b{re.escape(word)}\b", best, corrected, flags=re.IGNORECASE)
     if corrected == text:
         return ""
     return corrected if engine.count(cursor, parse(corrected), groups) else ""

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from knowledge.search.query import ParsedQuery, Term
+
 DOC = "knowledge_searchdocument"
 FACET_COLUMNS = {"tag": "tag_ids", "team": "team_ids", "factor": "category_ids"}
 SCALAR_FACETS = {"severity": "severity", "year": "year", "status": "status"}
@@ -143,8 +145,25 @@ class Backend:
         """Return {id: (title, snippet)} with matched words between START and STOP, for `ids` only."""
         raise NotImplementedError
 
-    def term_candidates(self, cursor, word: str) -> list[str]:
+    def term_candidates(self, cursor, word: str, *, limit: int) -> list[str]:
+        """Return words of the vocabulary spelled like `word` (from every document: not yet checked)."""
         raise NotImplementedError
+
+    def visible_terms(self, cursor, words: list[str], groups, *, first_only: bool = False) -> list[str]:
+        """Return those of `words`, in order, that a search limited to `groups` finds on their own.
+
+        One index lookup per word, through the same matching as the search itself; with
+        `first_only`, stop at the first word found.
+        """
+        found = []
+        for word in words:
+            source, _, where, params = self.matching(ParsedQuery(clauses=[[Term((word,))]]), groups)
+            cursor.execute(f"SELECT 1 FROM {source} WHERE {where} LIMIT 1", params)
+            if cursor.fetchone() is not None:
+                found.append(word)
+                if first_only:
+                    break
+        return found
 
     def known_terms(self, cursor, words: list[str]) -> set[str]:
         raise NotImplementedError

@@ -127,11 +127,11 @@ class PostgresBackend(Backend):
         )
         return {pk: (title, snippet) for pk, title, snippet in cursor.fetchall()}
 
-    def term_candidates(self, cursor, word: str) -> list[str]:
+    def term_candidates(self, cursor, word: str, *, limit: int) -> list[str]:
         cursor.execute(
             "SELECT word FROM knowledge_searchterm WHERE word %% %s AND word <> %s "
-            "ORDER BY similarity(word, %s) DESC, word LIMIT 5",
-            [word, word, word],
+            "ORDER BY similarity(word, %s) DESC, word LIMIT %s",
+            [word, word, word, limit],
         )
         return [row[0] for row in cursor.fetchall()]
 

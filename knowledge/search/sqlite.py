@@ -73,7 +73,8 @@ class SqliteBackend(Backend):
             result[pk] = (title, snippet)
         return result
 
-    def term_candidates(self, cursor, word: str) -> list[str]:
+    def term_candidates(self, cursor, word: str, *, limit: int) -> list[str]:
+        # Every word of about this length and the same first letter: difflib ranks them afterwards.
         cursor.execute(
             "SELECT word FROM knowledge_searchterm "
             "WHERE word LIKE %s AND word <> %s AND length(word) BETWEEN %s AND %s",

@@ -408,6 +408,7 @@
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
           showProblem(data.error || "The coach could not check the text (" + response.status + ").");
+          if (response.status === 429) retryLater(batch, parseInt(response.headers.get("Retry-After"), 10) || 30);
           return;
         }
         problem.hidden = true;
@@ -424,6 +425,19 @@
     }).catch(function () {
       showProblem("The coach cannot be reached right now; your writing is not affected.");
     });
+  }
+
+  /* Over the coach's rate limit: check the same fields once more when the server says it may. */
+  var retryTimer = null, retryFields = [];
+  function retryLater(fields, seconds) {
+    fields.forEach(function (field) { if (retryFields.indexOf(field) < 0) retryFields.push(field); });
+    if (retryTimer) return;
+    retryTimer = setTimeout(function () {
+      var again = retryFields.filter(function (field) { return document.body.contains(field); });
+      retryFields = [];
+      retryTimer = null;
+      check(again);
+    }, seconds * 1000);
   }
 
   function schedule(field) {

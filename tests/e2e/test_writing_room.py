@@ -23,7 +23,7 @@ def test_write_submit_publish_read(page, live_server, login, browser):
     page.get_by_label("Severity").select_option("sev2")
     page.get_by_label("Incident started").fill("2024-03-01T14:00")
     page.get_by_role("button", name="Create draft").click()
-    expect(page).to_have_url(re.compile(r"/postmortems/image-uploads-failed-after-bucket-policy-change/edit/$"))
+    expect(page).to_have_url(re.compile(r"/postmortems/image-uploads-failed-after-bucket-policy-change-[a-z2-9]{6}/edit/$"))
 
     # Markdown with a live preview.
     summary = page.get_by_label("Summary", exact=True)

@@ -134,3 +134,18 @@ def test_feed(client, world, role):
     for name, pm in world.items():
         shown = name in EXPECTED[role] and pm.status == Status.PUBLISHED
         assert (pm.title in body) == shown, name
+
+
+@pytest.mark.parametrize("role", EXPECTED)
+def test_did_you_mean_shows_only_words_of_visible_write_ups(client, write_up, world, role):
+    """Each world write-up carries its own planted word; a typo of each is offered only where it is visible."""
+    for name, pm in world.items():
+        write_up(title=f"{pm.title} planted{name}quokka", status=pm.status, restricted=pm.restricted,
+                 authors=list(pm.authors.all()))
+    signed_in(client, role)
+    for name in world:
+        response = client.get(f"/search/?q=plantd{name}quokka+OR+zephyrr")
+        body = response.content.decode()
+        assert response.context["total"] == 0
+        assert "Did you mean" in body  # zephyr is visible to everyone
+        assert (f"planted{name}quokka" in body) == (name in EXPECTED[role]), name

@@ -196,6 +196,45 @@ def test_did_you_mean_never_reveals_invisible_words(write_up, reader, other_auth
     assert outcome.total == 0 and outcome.suggestion == ""
 
 
+@pytest.fixture
+def planted(write_up, author, other_author):
+    """A visible write-up about a certificate; a hidden word in a restricted one and in a draft."""
+    write_up(title="Expired certificate on the gateway")
+    write_up(title="Zebraquokkasecret breach", restricted=True, authors=[other_author])
+    write_up(title="Draft about the wombatlanternword", status=Status.DRAFT, authors=[author])
+
+
+@pytest.mark.parametrize("role, expected", [
+    ("reader", "zebrquokkasecret OR certificate"),
+    ("author", "zebrquokkasecret OR certificate"),
+    ("other_author", "zebraquokkasecret OR certificate"),
+    ("facilitator", "zebraquokkasecret OR certificate"),
+])
+def test_did_you_mean_corrects_only_to_words_the_user_may_find(request, planted, role, expected):
+    user = request.getfixturevalue(role)
+    outcome = search(user=user, text="zebrquokkasecret OR certficate", filters=Filters())
+    assert outcome.total == 0
+    assert outcome.suggestion == expected
+
+
+@pytest.mark.parametrize("role, sees", [("reader", False), ("other_author", False), ("author", True),
+                                        ("facilitator", True)])
+def test_did_you_mean_offers_a_draft_word_only_to_those_who_see_the_draft(request, planted, role, sees):
+    user = request.getfixturevalue(role)
+    outcome = search(user=user, text="wombatlanternwrd OR certficate", filters=Filters())
+    corrected = "wombatlanternword" if sees else "wombatlanternwrd"
+    assert outcome.suggestion == f"{corrected} OR certificate"
+
+
+def test_a_hidden_word_typed_exactly_is_treated_like_any_unknown_word(write_up, reader, other_author):
+    """Were it known, it would go uncorrected where an unknown word is corrected: a hint that it exists."""
+    write_up(title="Zebraquokkasecret breach", restricted=True, authors=[other_author])
+    write_up(title="Zebraquokkasecrat sightings at the gateway")
+    for typed in ("zebraquokkasecret", "zebraquokkasecrot"):
+        outcome = search(user=reader, text=typed, filters=Filters())
+        assert outcome.total == 0 and outcome.suggestion == "zebraquokkasecrat", typed
+
+
 # -- index upkeep -------------------------------------------------------------------------------
 
 

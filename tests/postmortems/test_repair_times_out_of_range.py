@@ -94,13 +94,13 @@ def test_the_repair_names_what_it_changed_and_a_second_run_changes_nothing(store
     odd, _, events = stored
     lines = repair(apps, None, now=NOW)
     assert lines == [
-        "post-mortem checkout-timeouts: incident started 9999-12-31 23:59 UTC was out of range; emptied",
-        "post-mortem checkout-timeouts: detected 0001-01-01 00:00 UTC was out of range; emptied",
-        "post-mortem checkout-timeouts: timeline event at 9999-12-31 23:59 UTC was out of range; "
+        f"post-mortem {odd.slug}: incident started 9999-12-31 23:59 UTC was out of range; emptied",
+        f"post-mortem {odd.slug}: detected 0001-01-01 00:00 UTC was out of range; emptied",
+        f"post-mortem {odd.slug}: timeline event at 9999-12-31 23:59 UTC was out of range; "
         "moved to 2027-05-04 12:30 UTC, with a note in its description",
-        "post-mortem checkout-timeouts: timeline event at 0001-01-01 00:00 UTC was out of range; "
+        f"post-mortem {odd.slug}: timeline event at 0001-01-01 00:00 UTC was out of range; "
         "moved to 1970-01-01 00:00 UTC, with a note in its description",
-        "post-mortem checkout-timeouts: timeline event at 1969-12-31 23:59 UTC was out of range; "
+        f"post-mortem {odd.slug}: timeline event at 1969-12-31 23:59 UTC was out of range; "
         "moved to 1970-01-01 00:00 UTC, with a note in its description",
     ]
     assert "rebuild_search_index" in capsys.readouterr().out
@@ -113,7 +113,7 @@ def test_the_bounds_themselves_stay(stored):
     odd, _, events = stored
     earliest, latest = incident_time_bounds(NOW)
     PostMortem.objects.filter(pk=odd.pk).update(started_at=earliest, resolved_at=latest)
-    assert repair(apps, None, now=NOW)[0].startswith("post-mortem checkout-timeouts: detected")
+    assert repair(apps, None, now=NOW)[0].startswith(f"post-mortem {odd.slug}: detected")
     odd.refresh_from_db()
     assert (odd.started_at, odd.resolved_at) == (earliest, latest)
 
@@ -157,9 +157,9 @@ def test_a_restore_repairs_the_same_way_and_says_what_it_repaired(stored):
     report = archive.restore_archive(data)
     assert report.counts["post-mortems"] == 2
     assert [w for w in report.warnings if "out of range" in w] == [
-        "post-mortem checkout-timeouts: incident started 9999-12-31 23:59 UTC was out of range; left empty "
+        f"post-mortem {odd.slug}: incident started 9999-12-31 23:59 UTC was out of range; left empty "
         "(the editor asks for it again)",
-        "post-mortem checkout-timeouts: detected 0001-01-01 00:00 UTC was out of range; left empty "
+        f"post-mortem {odd.slug}: detected 0001-01-01 00:00 UTC was out of range; left empty "
         "(the editor asks for it again)",
         *[w for w in report.warnings if "timeline event at" in w],
     ]
@@ -189,7 +189,8 @@ def test_the_import_command_prints_the_repairs(stored, tmp_path):
     wipe()
     out = StringIO()
     call_command("import_archive", str(path), stdout=out)
-    assert "warning: post-mortem checkout-timeouts: incident started 9999-12-31 23:59 UTC was out of range" in (
+    odd, _, _ = stored
+    assert f"warning: post-mortem {odd.slug}: incident started 9999-12-31 23:59 UTC was out of range" in (
         out.getvalue())
     assert "Restored" in out.getvalue()
 
