@@ -2,24 +2,11 @@ import os
 import shutil
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from postmortems.models import PostMortem, Status, Team
+from tests.factories import PASSWORD, make_user  # noqa: F401 (PASSWORD: older imports)
 
-PASSWORD = "correct-horse-battery"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def make_user(username, group=None, *, staff=False, first_name="", last_name=""):
-    user = User.objects.create_user(
-        username, f"{username}@example.com", PASSWORD, first_name=first_name, last_name=last_name
-    )
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    if staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
-    return user
 
 
 @pytest.fixture

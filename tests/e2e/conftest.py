@@ -37,7 +37,7 @@ def draft():
     """A Lightweight draft started on 1 March 2024, 14:00 UTC, by the author "arthur"."""
     from postmortems import services
     from postmortems.models import Template
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     author = make_user("arthur", "Authors", first_name="Arthur")
     return services.postmortem_create(
@@ -49,7 +49,7 @@ def draft():
 @pytest.fixture
 def login(live_server):
     """Return a function that signs a Playwright page in through the login form."""
-    from tests.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
     def do_login(page, username):
         page.goto(f"{live_server.url}/accounts/login/")

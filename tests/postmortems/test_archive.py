@@ -37,7 +37,7 @@ from postmortems.models import (
     Upload,
 )
 from postmortems.services import postmortem_create, postmortem_record_change
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
