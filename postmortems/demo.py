@@ -148,7 +148,7 @@ def _create_postmortem(data: dict, *, context: _Context, now: datetime) -> PostM
     postmortem.teams.set([context.lookup("team", context.teams, slug) for slug in data["teams"]])
     postmortem.tags.set(data["tags"])
 
-    bodies = {heading: text(body) for heading, body in data["sections"]}
+    bodies = {heading: text(body) for heading, body in dict(data["sections"]).items()}
     unknown = [heading for heading in bodies if heading not in {s.heading for s in template.sections.all()}]
     if unknown:
         raise DemoDataError(f"{data['slug']}: no section called {', '.join(map(repr, unknown))} in {template}.")
