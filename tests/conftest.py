@@ -9,6 +9,38 @@ from tests.factories import PASSWORD, make_user  # noqa: F401 (PASSWORD: older i
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Migrate the test database, then keep what the migrations put in it (role groups, templates, factor
+    categories, language rules …) in a fixture file, so tests that flush the database can load it back."""
+    with django_db_blocker.unblock():
+        migrated_data.path = _dump_migrated_data(tmp_path_factory.mktemp("migrated") / "migrated.json")
+
+
+def migrated_data():
+    """Load back what the migrations put in the database (after a flush; rows still there are kept as they are)."""
+    from django.core.management import call_command
+
+    call_command("loaddata", str(migrated_data.path), verbosity=0)
+
+
+migrated_data.path = None
+
+
+def _dump_migrated_data(path):
+    from django.apps import apps
+    from django.core import serializers
+
+    left_to_django = {"contenttypes.contenttype", "auth.permission"}  # made again by post_migrate after a flush
+    objects = []
+    for model in apps.get_models():
+        if model._meta.label_lower not in left_to_django and model._meta.managed and not model._meta.proxy:
+            objects.extend(model._default_manager.order_by("pk"))
+    path.write_text(serializers.serialize("json", objects, use_natural_foreign_keys=True,
+                                          use_natural_primary_keys=True))
+    return path
+
+
 @pytest.fixture
 def reader(db):
     return make_user("rita", "Readers", first_name="Rita", last_name="Reader")
