@@ -1,3 +1,10 @@
+"""The editor's forms: starting a post-mortem, the document editor (rows of sections, timeline, factors
+and action items, read back into the editor's document), review and status forms, the profile.
+
+Over 500 lines on purpose: nearly all of it is the one editor form and the formsets it is made of,
+which turn a POST into the document postmortems.services.postmortem_save takes; they change together.
+"""
+
 import copy
 import zoneinfo
 from dataclasses import dataclass

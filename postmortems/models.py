@@ -4,6 +4,10 @@ Blameless by design: no model here records who caused an incident or who is at f
 People appear by role in the text; users appear only as authors (credit), the optional
 facilitator, owners of follow-up work (action items) and the editors of revisions.
 tests/postmortems/test_no_blame_field.py walks every model to keep it so.
+
+Over 500 lines on purpose: these are the tables of one aggregate (a post-mortem, its parts, its
+amendments and revisions, and the coach's records of it) and the QuerySets that read them. Django
+finds an app's models in one module; the kinds and bounds they share live beside it (kinds.py).
 """
 
 import secrets

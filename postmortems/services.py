@@ -8,6 +8,12 @@ The editor's text is a document (postmortems/documents.py). `postmortem_save` is
 document is saved, whoever sends it (the editor, the importer, the API): it merges the document
 with whatever was saved since the version the sender started from, so no save reverts anyone
 else's change, and refuses only when the same thing was changed differently on both sides.
+
+Over 500 lines on purpose, for now: it is the one write path of one aggregate (a post-mortem with
+its parts, amendments and action items, and the templates it starts from), and keeping it in one
+module keeps every change findable in one place while other work adds to it. When it is split,
+it becomes a package (postmortems/services/ with a module per aggregate part) that re-exports the
+same names, so no caller changes.
 """
 
 import secrets
