@@ -54,6 +54,15 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item for item in items if item]
 
 
+# SQLite as Hindsight runs it: wait for a busy writer, take the write lock when a transaction begins
+# (no deadlock upgrading a read lock), and let readers go on while one writes.
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
+
 def env_database(name: str = "DATABASE_URL") -> dict:
     """Return a DATABASES entry from a postgres:// URL, or SQLite in the project folder."""
     raw = os.environ.get(name, "").strip()
@@ -61,11 +70,7 @@ def env_database(name: str = "DATABASE_URL") -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": BASE_DIR / "db.sqlite3",
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     url = urlsplit(raw)
     if url.scheme in ("postgres", "postgresql", "pgsql"):
@@ -91,11 +96,7 @@ def env_database(name: str = "DATABASE_URL") -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": path,
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     raise ImproperlyConfigured(f"{name}={raw!r}: only postgres:// and sqlite:// URLs are supported.")
 

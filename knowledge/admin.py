@@ -1,4 +1,5 @@
-"""The facilitator's desk for the library: tags (rename, merge, clean up), reading lists, related links."""
+"""The facilitator's desk for the library: tags (rename, merge, clean up), reading lists (and the post-mortem
+list's "add to a reading list" action), related links. Every write goes through knowledge.services."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,19 +8,27 @@ from django.urls import reverse
 from django.utils.html import format_html
 from taggit.models import Tag
 
-from knowledge.admin_actions import (
-    MergeTagsForm,
-    postmortem_ids_tagged,
-    record_tag_change,
-    tags_delete_unused,
-    tags_merge,
-)
+from knowledge import services
 from knowledge.models import ReadingList, ReadingListItem, RelatedLink
-from postmortems.admin import HelpTexts
-from postmortems.admin_actions import action_form, action_form_page, count_of
-from postmortems.admin_widgets import SafeAutocompleteMixin
+from postmortems.admin.common import HelpTexts, SafeAutocompleteMixin, action_form, action_form_page, count_of, names
+from postmortems.admin.postmortems import PostMortemAdmin
+from postmortems.models import Status
 
 # --- Tags: our own admin in place of taggit's ----------------------------------------------------
+
+class MergeTagsForm(forms.Form):
+    target = forms.ModelChoiceField(
+        queryset=Tag.objects.none(),
+        widget=forms.RadioSelect,
+        label="Merge into",
+        help_text="Every post-mortem tagged with any of the selected tags ends up tagged with this one; "
+        "the others disappear. Rename it afterwards if none of the names is right.",
+    )
+
+    def __init__(self, *args, tags=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = tags if tags is not None else Tag.objects.none()
+
 
 if admin.site.is_registered(Tag):
     admin.site.unregister(Tag)
@@ -84,25 +93,14 @@ class TagAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{} post-mortem{}</a>', url, obj.n_uses, "" if obj.n_uses == 1 else "s")
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "name" in form.changed_data:
-            record_tag_change(
-                postmortem_ids=postmortem_ids_tagged([obj.pk]),
-                user=request.user,
-                action="tag renamed",
-                comment=f"“{form.initial.get('name')}” renamed to “{obj.name}”.",
-            )
+        renamed = change and "name" in form.changed_data
+        services.tag_save(tag=obj, user=request.user, renamed_from=form.initial.get("name") if renamed else None)
 
     def delete_model(self, request, obj):
-        self.delete_queryset(request, Tag.objects.filter(pk=obj.pk))
+        services.tags_delete(tags=[obj], user=request.user)
 
     def delete_queryset(self, request, queryset):
-        tags = list(queryset)
-        affected = postmortem_ids_tagged(t.pk for t in tags)
-        Tag.objects.filter(pk__in=[t.pk for t in tags]).delete()
-        names = ", ".join(f"“{t.name}”" for t in tags)
-        record_tag_change(postmortem_ids=affected, user=request.user, action="tags deleted in admin",
-                          comment=f"{names} deleted.")
+        services.tags_delete(tags=queryset, user=request.user)
 
     @admin.action(description="Merge selected tags into one…", permissions=["change"])
     def merge(self, request, queryset):
@@ -114,7 +112,7 @@ class TagAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             target = form.cleaned_data["target"]
             merged = [t.name for t in tags if t.pk != target.pk]
-            moved = tags_merge(tags=list(tags), target=target, user=request.user)
+            moved = services.tags_merge(tags=list(tags), target=target, user=request.user)
             self.message_user(
                 request,
                 f"Merged {', '.join(merged)} into “{target.name}”: {moved} tagging(s) moved, duplicates dropped.",
@@ -132,13 +130,59 @@ class TagAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete selected tags that tag nothing", permissions=["delete"])
     def delete_unused(self, request, queryset):
-        deleted, kept = tags_delete_unused(tags=list(queryset))
+        deleted, kept = services.tags_delete_unused(tags=list(queryset))
         self.message_user(request, f"Deleted {len(deleted)} unused tag(s).", messages.SUCCESS)
         if kept:
             self.message_user(request, f"Kept {len(kept)} in use: {', '.join(kept)}.", messages.INFO)
 
 
 # --- Reading lists ---------------------------------------------------------------------------------
+
+class AddToReadingListForm(forms.Form):
+    reading_list = forms.ModelChoiceField(
+        queryset=ReadingList.objects.all(), help_text="The selected post-mortems are added at the end of this list."
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Why these write-ups are on the list; what to look for. Shown with each item.",
+    )
+
+
+@admin.action(description="Add to a reading list…", permissions=["publish"])
+def add_to_reading_list(modeladmin, request, queryset):
+    """The post-mortem list's action: add the selected post-mortems at the end of a reading list."""
+    form = action_form(AddToReadingListForm, request)
+    if form.is_bound and form.is_valid():
+        reading_list = form.cleaned_data["reading_list"]
+        added = services.reading_list_append(
+            reading_list=reading_list, postmortems=queryset, note=form.cleaned_data["note"]
+        )
+        skipped = len(queryset) - len(added)
+        text = f"Added {len(added)} to “{reading_list}”."
+        if skipped:
+            text += f" {skipped} already on it."
+        modeladmin.message_user(request, text, messages.SUCCESS)
+        hidden = [pm for pm in added if pm.restricted or pm.status != Status.PUBLISHED]
+        if hidden:
+            modeladmin.message_user(
+                request,
+                f"Readers will not see {names(pm.title for pm in hidden)} on the list until it is published "
+                "and unrestricted.",
+                messages.WARNING,
+            )
+        return None
+    return action_form_page(
+        modeladmin, request, queryset, form=form, action="add_to_reading_list",
+        title="Add to a reading list",
+        intro="The selected post-mortems are added at the end of the list you choose, in the order the "
+        "incidents happened. Ones already on the list are left where they are.",
+        submit_label="Add to the list",
+    )
+
+
+PostMortemAdmin.actions = [*PostMortemAdmin.actions, add_to_reading_list]
+
 
 class ReadingListItemInline(SafeAutocompleteMixin, HelpTexts, admin.TabularInline):
     model = ReadingListItem

@@ -4,6 +4,7 @@ Every function takes the user and applies PostMortem.objects.visible_to semantic
 user may not read reaches a page, a count, a facet or a feed.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from math import ceil
 from urllib.parse import urlencode
@@ -11,15 +12,17 @@ from urllib.parse import urlencode
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from taggit.models import Tag, TaggedItem
 
 from knowledge import search
 from knowledge.models import ReadingList, ReadingListItem, ReadMark, RelatedLink
+from knowledge.similar import similar_incidents
 from postmortems.access import can_edit
-from postmortems.models import ActionItem, FactorCategory, PostMortem, Severity, Status, Team
+from postmortems.models import FactorCategory, PostMortem, Severity, Status, Team
 from postmortems.params import whole_number
 from postmortems.roles import is_author, is_facilitator
+from postmortems.services import postmortem_record_change
 
 SORTS = {"relevance": "Relevance", "newest": "Newest", "severity": "Severity"}
 PER_PAGE = 20
@@ -217,13 +220,6 @@ def tag_suggestions(*, user, prefix: str, limit: int = 10) -> list[str]:
 # -- related incidents --------------------------------------------------------------------------
 
 
-def _with_open_actions(queryset):
-    return queryset.with_list_data().prefetch_related(
-        Prefetch("action_items", queryset=ActionItem.objects.still_open().order_by("due_date", "id"),
-                 to_attr="open_actions")
-    )
-
-
 def related_links(postmortem: PostMortem, user) -> list[dict]:
     """Return the links with `postmortem` at either end whose other end `user` may see, oldest first."""
     visible = PostMortem.objects.visible_to(user).values("pk")
@@ -237,8 +233,6 @@ def related_links(postmortem: PostMortem, user) -> list[dict]:
 
 def related_context(postmortem: PostMortem, user) -> dict:
     """Return the explicit links (both directions) and the top five similar incidents `user` may see."""
-    from knowledge.similar import similar_incidents
-
     linked = related_links(postmortem, user)
     exclude = {item["other"].pk for item in linked}
     return {
@@ -346,3 +340,85 @@ def published_for_feed(*, user, limit: int = 30):
         PostMortem.objects.visible_to(user).published().filter(published_at__isnull=False)
         .with_list_data().order_by("-published_at", "-pk")[:limit]
     )
+
+
+# -- tags: renaming, merging and deleting (the facilitator's desk) ------------------------------
+# A tag change alters what post-mortems carry, so each affected post-mortem gets a Revision (and a
+# fresh search entry) through postmortems.services.
+
+
+def postmortem_ids_tagged(tag_ids: Iterable[int]) -> list[int]:
+    """Return the ids of the post-mortems that carry any of `tag_ids`."""
+    return list(
+        TaggedItem.objects.filter(tag_id__in=list(tag_ids), content_type=_postmortem_type())
+        .values_list("object_id", flat=True)
+        .distinct()
+    )
+
+
+def _record_tag_change(*, postmortem_ids: Iterable[int], user, action: str, comment: str) -> None:
+    """Record a Revision on each of `postmortem_ids` (a short `action`; names and details in `comment`)."""
+    for postmortem in PostMortem.objects.filter(pk__in=list(postmortem_ids)):
+        postmortem_record_change(postmortem=postmortem, user=user, action=action, comment=comment)
+
+
+@transaction.atomic
+def tag_save(*, tag: Tag, user, renamed_from: str | None = None) -> Tag:
+    """Save `tag`; when its name changed (from `renamed_from`), record it on every post-mortem carrying it."""
+    tag.save()
+    if renamed_from is not None and renamed_from != tag.name:
+        _record_tag_change(
+            postmortem_ids=postmortem_ids_tagged([tag.pk]), user=user, action="tag renamed",
+            comment=f"“{renamed_from}” renamed to “{tag.name}”.",
+        )
+    return tag
+
+
+@transaction.atomic
+def tags_delete(*, tags: Iterable[Tag], user) -> None:
+    """Delete `tags`, recording the removal on every post-mortem that carried one."""
+    tags = list(tags)
+    affected = postmortem_ids_tagged(t.pk for t in tags)
+    Tag.objects.filter(pk__in=[t.pk for t in tags]).delete()
+    names = ", ".join(f"“{t.name}”" for t in tags)
+    _record_tag_change(postmortem_ids=affected, user=user, action="tags deleted in admin", comment=f"{names} deleted.")
+
+
+@transaction.atomic
+def tags_merge(*, tags: Iterable[Tag], target: Tag, user) -> int:
+    """Move every item tagged with one of `tags` onto `target`, then delete `tags`.
+
+    An item that already carries `target` just loses the merged tag, so no item is tagged
+    twice and none loses its tagging. Return the number of tagged items that moved.
+    """
+    source_ids = [t.pk for t in tags if t.pk != target.pk]
+    if not source_ids:
+        return 0
+    affected = postmortem_ids_tagged(source_ids)
+    carries_target = set(TaggedItem.objects.filter(tag=target).values_list("content_type_id", "object_id"))
+    move, drop = [], []
+    for pk, content_type_id, object_id in TaggedItem.objects.filter(tag_id__in=source_ids).values_list(
+        "pk", "content_type_id", "object_id"
+    ):
+        key = (content_type_id, object_id)
+        (drop if key in carries_target else move).append(pk)
+        carries_target.add(key)
+    TaggedItem.objects.filter(pk__in=drop).delete()
+    TaggedItem.objects.filter(pk__in=move).update(tag=target)
+    merged = Tag.objects.filter(pk__in=source_ids).values_list("name", flat=True)
+    names = ", ".join(f"“{name}”" for name in sorted(merged, key=str.casefold))
+    Tag.objects.filter(pk__in=source_ids).delete()
+    _record_tag_change(
+        postmortem_ids=affected, user=user, action="tags merged", comment=f"{names} merged into “{target.name}”."
+    )
+    return len(move)
+
+
+@transaction.atomic
+def tags_delete_unused(*, tags) -> tuple[list[str], list[str]]:
+    """Delete those of `tags` that tag nothing; return (deleted names, names kept because in use)."""
+    used = set(TaggedItem.objects.filter(tag__in=tags).values_list("tag_id", flat=True))
+    deleted = [t for t in tags if t.pk not in used]
+    kept = [t.name for t in tags if t.pk in used]
+    Tag.objects.filter(pk__in=[t.pk for t in deleted]).delete()
+    return [t.name for t in deleted], kept

@@ -48,8 +48,6 @@ def similarity_scores(*, user, postmortem: PostMortem | None = None, title: str 
 def similar_incidents(*, user, postmortem: PostMortem | None = None, title: str = "", summary: str = "",
                       exclude_ids=(), limit: int = 5) -> list[PostMortem]:
     """Return the `limit` most similar visible post-mortems, each with `similarity` and `open_actions`."""
-    from knowledge.services import _with_open_actions
-
     scores = similarity_scores(user=user, postmortem=postmortem, title=title, summary=summary,
                                exclude_ids=exclude_ids)
     if not scores:
@@ -58,7 +56,7 @@ def similar_incidents(*, user, postmortem: PostMortem | None = None, title: str 
                       .values_list("pk", "started_at", "created_at"))
     candidates.sort(key=lambda row: (-scores[row[0]], -(row[1] or row[2]).timestamp(), -row[0]))
     top = [pk for pk, _, _ in candidates[:limit]]
-    found = _with_open_actions(PostMortem.objects.filter(pk__in=top)).in_bulk()
+    found = PostMortem.objects.filter(pk__in=top).with_open_actions().in_bulk()
     result = []
     for pk in top:
         pm = found[pk]

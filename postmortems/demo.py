@@ -22,13 +22,12 @@ from postmortems.models import (
     FactorCategory,
     PostMortem,
     Revision,
-    Section,
     Status,
     Team,
     Template,
     TimelineEvent,
 )
-from postmortems.services import postmortem_record_change
+from postmortems.services import postmortem_add_template_sections, postmortem_record_change
 
 _BLOCK_START = re.compile(r"^(?:[-*+] |\d+\. |#|\||>)")
 _WHEN = re.compile(r"^(?:(?P<days>[+-]\d+) )?(?P<hour>\d{1,2}):(?P<minute>\d{2})$")
@@ -149,21 +148,11 @@ def _create_postmortem(data: dict, *, context: _Context, now: datetime) -> PostM
     postmortem.teams.set([context.lookup("team", context.teams, slug) for slug in data["teams"]])
     postmortem.tags.set(data["tags"])
 
-    bodies = dict(data["sections"])
-    sections = []
-    for template_section in template.sections.all():
-        sections.append(Section(
-            postmortem=postmortem,
-            position=template_section.position,
-            heading=template_section.heading,
-            guidance=template_section.guidance,
-            kind=template_section.kind,
-            required=template_section.required,
-            body=text(bodies.pop(template_section.heading, "")),
-        ))
-    if bodies:
-        raise DemoDataError(f"{data['slug']}: no section called {', '.join(map(repr, bodies))} in {template}.")
-    Section.objects.bulk_create(sections)
+    bodies = {heading: text(body) for heading, body in dict(data["sections"]).items()}
+    unknown = [heading for heading in bodies if heading not in {s.heading for s in template.sections.all()}]
+    if unknown:
+        raise DemoDataError(f"{data['slug']}: no section called {', '.join(map(repr, unknown))} in {template}.")
+    postmortem_add_template_sections(postmortem=postmortem, template=template, bodies=bodies)
 
     TimelineEvent.objects.bulk_create(
         TimelineEvent(

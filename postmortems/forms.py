@@ -1,3 +1,10 @@
+"""The editor's forms: starting a post-mortem, the document editor (rows of sections, timeline, factors
+and action items, read back into the editor's document), review and status forms, the profile.
+
+Over 500 lines on purpose: nearly all of it is the one editor form and the formsets it is made of,
+which turn a POST into the document postmortems.services.postmortem_save takes; they change together.
+"""
+
 import copy
 import zoneinfo
 from dataclasses import dataclass
@@ -28,6 +35,7 @@ from postmortems.models import (
     Team,
     Template,
     TimelineEvent,
+    check_wont_do_reason,
     validate_incident_time,
 )
 from postmortems.roles import is_facilitator
@@ -335,8 +343,10 @@ class ActionRowForm(RowForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("status") == ActionStatus.WONT_DO and not (data.get("wont_do_reason") or "").strip():
-            self.add_error("wont_do_reason", "Say why this will not be done.")
+        try:
+            check_wont_do_reason(data.get("status"), data.get("wont_do_reason"))
+        except forms.ValidationError as error:
+            self.add_error(None, error)
         return data
 
 
@@ -735,10 +745,18 @@ ROW_SUMMARY_FIELDS = {
 }
 
 class SendBackForm(forms.Form):
+    """The facilitator's comment on sending a post-mortem or an amendment back (the review page and the desk)."""
+
     comment = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         help_text="What needs another look? The authors see this comment in the history.",
     )
+
+    def clean_comment(self):
+        comment = self.cleaned_data["comment"].strip()
+        if not comment:
+            raise forms.ValidationError("Say what needs another look, so the authors know what to change.")
+        return comment
 
 
 class ActionStatusForm(forms.Form):
@@ -747,8 +765,10 @@ class ActionStatusForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("status") == ActionStatus.WONT_DO and not data.get("reason", "").strip():
-            self.add_error("reason", "Say why this will not be done.")
+        try:
+            check_wont_do_reason(data.get("status"), data.get("reason"), field="reason")
+        except forms.ValidationError as error:
+            self.add_error(None, error)
         return data
 
 

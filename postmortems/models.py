@@ -4,6 +4,10 @@ Blameless by design: no model here records who caused an incident or who is at f
 People appear by role in the text; users appear only as authors (credit), the optional
 facilitator, owners of follow-up work (action items) and the editors of revisions.
 tests/postmortems/test_no_blame_field.py walks every model to keep it so.
+
+Over 500 lines on purpose: these are the tables of one aggregate (a post-mortem, its parts, its
+amendments and revisions, and the coach's records of it) and the QuerySets that read them. Django
+finds an app's models in one module; the kinds and bounds they share live beside it (kinds.py).
 """
 
 import secrets
@@ -20,6 +24,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.formats import date_format
 from taggit.managers import TaggableManager
 
+from postmortems.kinds import SECTION_KINDS, TEXT_KINDS
 from postmortems.markdown import MAX_FIELD_CHARS, MAX_SECTION_CHARS, MarkdownValidator
 from postmortems.weblinks import WebURLField
 
@@ -109,10 +114,6 @@ class DisplayZone(zoneinfo.ZoneInfo):
             return dt.replace(tzinfo=UTC)
 
 
-def _time_zone_choices():
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
-
-
 def new_feed_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -156,14 +157,8 @@ class Team(models.Model):
         return self.name
 
 
-class SectionKind(models.TextChoices):
-    """What a section is for; the language coach scopes its rules by it."""
-
-    SUMMARY = "summary", "Summary"
-    IMPACT = "impact", "Impact"
-    NARRATIVE = "narrative", "Narrative"
-    LESSONS = "lessons", "Lessons learned"
-    SUPPORTING = "supporting", "Supporting information"
+# What a section is for; the language coach scopes its rules by it (the kinds: postmortems/kinds.py).
+SectionKind = models.TextChoices("SectionKind", [(key.upper(), (key, label)) for key, label in SECTION_KINDS.items()])
 
 
 class Template(models.Model):
@@ -233,6 +228,13 @@ class PostMortemQuerySet(models.QuerySet):
 
     def with_list_data(self):
         return self.prefetch_related("teams", "tags", "authors")
+
+    def with_open_actions(self):
+        """Return the list data plus each post-mortem's open action items as `open_actions`, soonest due first."""
+        return self.with_list_data().prefetch_related(
+            models.Prefetch("action_items", queryset=ActionItem.objects.still_open().order_by("due_date", "id"),
+                            to_attr="open_actions")
+        )
 
 
 class PostMortem(models.Model):
@@ -509,12 +511,9 @@ class ActionItem(models.Model):
 
     def set_status(self, status: str, reason: str = "") -> None:
         """Change the status, keeping completed_at and the won't-do reason consistent."""
-        from django.core.exceptions import ValidationError
-
         if status not in ActionStatus.values:
             raise ValidationError({"status": "Unknown status."})
-        if status == ActionStatus.WONT_DO and not reason.strip():
-            raise ValidationError({"wont_do_reason": "Say why this will not be done."})
+        check_wont_do_reason(status, reason)
         self.status = status
         self.wont_do_reason = reason.strip() if status == ActionStatus.WONT_DO else ""
         if status in (ActionStatus.DONE, ActionStatus.WONT_DO):
@@ -523,10 +522,17 @@ class ActionItem(models.Model):
             self.completed_at = None
 
     def clean(self):
-        from django.core.exceptions import ValidationError
+        check_wont_do_reason(self.status, self.wont_do_reason)
 
-        if self.status == ActionStatus.WONT_DO and not self.wont_do_reason.strip():
-            raise ValidationError({"wont_do_reason": "Say why this will not be done."})
+
+WONT_DO_NEEDS_A_REASON = "Say why this will not be done."
+
+
+def check_wont_do_reason(status: str, reason: str | None, *, field: str = "wont_do_reason") -> None:
+    """Raise ValidationError (on `field`) when `status` is won't do and `reason` is blank: the one place
+    this rule lives (the model, the editor's rows, the status form and the admin's action ask it)."""
+    if status == ActionStatus.WONT_DO and not (reason or "").strip():
+        raise ValidationError({field: WONT_DO_NEEDS_A_REASON})
 
 
 class AmendmentStatus(models.TextChoices):
@@ -701,8 +707,7 @@ class LanguageRule(models.Model):
     section_kinds = models.JSONField(
         default=list,
         blank=True,
-        help_text="Section kinds the rule applies to (summary, impact, narrative, lessons, supporting, "
-        "timeline, factor, action_item). Empty means every kind.",
+        help_text=f"Section kinds the rule applies to ({', '.join(TEXT_KINDS)}). Empty means every kind.",
     )
     enabled = models.BooleanField(default=True)
 

@@ -8,6 +8,12 @@ The editor's text is a document (postmortems/documents.py). `postmortem_save` is
 document is saved, whoever sends it (the editor, the importer, the API): it merges the document
 with whatever was saved since the version the sender started from, so no save reverts anyone
 else's change, and refuses only when the same thing was changed differently on both sides.
+
+Over 500 lines on purpose, for now: it is the one write path of one aggregate (a post-mortem with
+its parts, amendments and action items, and the templates it starts from), and keeping it in one
+module keeps every change findable in one place while other work adds to it. When it is split,
+it becomes a package (postmortems/services/ with a module per aggregate part) that re-exports the
+same names, so no caller changes.
 """
 
 import secrets
@@ -43,6 +49,7 @@ from postmortems.models import (
     Status,
     Team,
     Template,
+    TemplateSection,
     TimelineEvent,
     Upload,
 )
@@ -606,7 +613,25 @@ def postmortem_create(
         version=0,
     )
     postmortem.authors.add(user)
-    Section.objects.bulk_create(
+    postmortem_add_template_sections(postmortem=postmortem, template=template)
+    postmortem_record_change(postmortem=postmortem, user=user, action="created")
+    return postmortem
+
+
+def postmortem_add_template_sections(
+    *, postmortem: PostMortem, template: Template | None = None, bodies: dict[str, str] | None = None
+) -> list[Section]:
+    """Copy `template`'s sections (by default the post-mortem's own template) into `postmortem`.
+
+    The one way a template's sections become a post-mortem's: starting one in the editor or the
+    admin and loading the demo call it. `bodies` gives the text of sections by heading (empty
+    otherwise). It records no revision: the caller records one for the whole change.
+    """
+    bodies = bodies or {}
+    template = template if template is not None else postmortem.template
+    if template is None:
+        return []
+    return Section.objects.bulk_create(
         Section(
             postmortem=postmortem,
             position=ts.position,
@@ -614,11 +639,10 @@ def postmortem_create(
             guidance=ts.guidance,
             kind=ts.kind,
             required=ts.required,
+            body=bodies.get(ts.heading, ""),
         )
         for ts in template.sections.all()
     )
-    postmortem_record_change(postmortem=postmortem, user=user, action="created")
-    return postmortem
 
 
 def missing_required_sections(postmortem: PostMortem) -> list[Section]:
@@ -867,6 +891,43 @@ def action_item_set_status(*, action_item: ActionItem, user, status: str, reason
 
 
 @transaction.atomic
+def action_item_save(*, action_item: ActionItem, user, status_changed: bool = False) -> ActionItem:
+    """Save an action item edited as a whole (the desk's form); recorded on its post-mortem.
+
+    With `status_changed`, the completion time and the won't-do reason follow the new status
+    (a won't do without a reason is refused).
+    """
+    added = action_item.pk is None
+    if status_changed:
+        action_item.set_status(action_item.status, action_item.wont_do_reason)
+    action_item.save()
+    postmortem_record_change(
+        postmortem=action_item.postmortem, user=user,
+        action="action item added in admin" if added else "action item edited in admin",
+        comment=f"“{action_item.title}”",
+    )
+    return action_item
+
+
+@transaction.atomic
+def action_item_delete(*, action_item: ActionItem, user) -> None:
+    """Delete an action item; recorded on its post-mortem."""
+    postmortem, title = action_item.postmortem, action_item.title
+    action_item.delete()
+    postmortem_record_change(postmortem=postmortem, user=user, action="action item deleted in admin",
+                             comment=f"“{title}”")
+
+
+@transaction.atomic
+def action_items_delete(*, action_items, user) -> None:
+    """Delete the action items of queryset `action_items`; one revision on each post-mortem they were on."""
+    postmortems = list(PostMortem.objects.filter(action_items__in=action_items).distinct())
+    action_items.delete()
+    for postmortem in postmortems:
+        postmortem_record_change(postmortem=postmortem, user=user, action="action items deleted in admin")
+
+
+@transaction.atomic
 def upload_create(*, postmortem: PostMortem, user, image, name: str = "") -> Upload:
     """Store `image` (a file object) re-encoded as an image of `postmortem`; raise ImageRefused if it is not
     a PNG, JPEG, GIF or WebP picture that decodes. Nothing is stored when it is refused."""
@@ -877,3 +938,38 @@ def upload_create(*, postmortem: PostMortem, user, image, name: str = "") -> Upl
     except BaseException:
         default_storage.delete(path)
         raise
+
+
+# --- Templates ----------------------------------------------------------------------------------
+
+def _free(model, field: str, base: str) -> str:
+    value, n = base, 2
+    while model.objects.filter(**{field: value}).exists():
+        value = f"{base} {n}" if field == "name" else f"{base}-{n}"
+        n += 1
+    return value
+
+
+@transaction.atomic
+def template_duplicate(*, template: Template) -> Template:
+    """Return an inactive copy of `template` with copies of its sections, under a free name and slug."""
+    name = _free(Template, "name", f"{template.name} (copy)")
+    copy = Template.objects.create(
+        name=name,
+        slug=_free(Template, "slug", slugify(name)[:100] or "template"),
+        description=template.description,
+        is_active=False,
+        position=template.position,
+    )
+    TemplateSection.objects.bulk_create(
+        TemplateSection(
+            template=copy,
+            position=s.position,
+            heading=s.heading,
+            guidance=s.guidance,
+            kind=s.kind,
+            required=s.required,
+        )
+        for s in template.sections.all()
+    )
+    return copy

@@ -1,3 +1,9 @@
+"""The writing room's pages: the list, the editor, review and publishing, amendments, history, images.
+
+Just over 500 lines: short function views, one per page or action, each through the one access
+helper and a service; the coach's and the timeline's views already have their own modules.
+"""
+
 import re
 
 from django.contrib import messages

@@ -2,24 +2,43 @@ import os
 import shutil
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from postmortems.models import PostMortem, Status, Team
+from tests.factories import PASSWORD, make_user  # noqa: F401 (PASSWORD: older imports)
 
-PASSWORD = "correct-horse-battery"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def make_user(username, group=None, *, staff=False, first_name="", last_name=""):
-    user = User.objects.create_user(
-        username, f"{username}@example.com", PASSWORD, first_name=first_name, last_name=last_name
-    )
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    if staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
-    return user
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Migrate the test database, then keep what the migrations put in it (role groups, templates, factor
+    categories, language rules …) in a fixture file, so tests that flush the database can load it back."""
+    with django_db_blocker.unblock():
+        migrated_data.path = _dump_migrated_data(tmp_path_factory.mktemp("migrated") / "migrated.json")
+
+
+def migrated_data():
+    """Load back what the migrations put in the database (after a flush; rows still there are kept as they are)."""
+    from django.core.management import call_command
+
+    call_command("loaddata", str(migrated_data.path), verbosity=0)
+
+
+migrated_data.path = None
+
+
+def _dump_migrated_data(path):
+    from django.apps import apps
+    from django.core import serializers
+
+    left_to_django = {"contenttypes.contenttype", "auth.permission"}  # made again by post_migrate after a flush
+    objects = []
+    for model in apps.get_models():
+        if model._meta.label_lower not in left_to_django and model._meta.managed and not model._meta.proxy:
+            objects.extend(model._default_manager.order_by("pk"))
+    path.write_text(serializers.serialize("json", objects, use_natural_foreign_keys=True,
+                                          use_natural_primary_keys=True))
+    return path
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ from postmortems.models import (
     Template,
     TimelineEvent,
 )
-from tests.conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,3 @@
-import importlib
 import os
 from datetime import UTC, datetime
 
@@ -10,26 +9,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # A loaded two-core machine can be slow to render; a generous wait keeps the tests honest but calm.
 expect.set_options(timeout=15_000)
 
-# Data the migrations ship (role groups, templates, factor categories, language rules). Browser
-# tests run against a flushed database, and serialized rollback does not restore it reliably on
-# every engine, so each browser test puts it back through the migrations' own idempotent code.
-REFERENCE_DATA = [
-    ("postmortems.migrations.0002_create_role_groups", "create_groups"),
-    ("postmortems.migrations.0003_ship_templates_and_categories", "ship"),
-    ("postmortems.migrations.0004_ship_language_rules", "ship_rules"),
-    ("postmortems.migrations.0005_language_rules_task_lists_and_negations", "forwards"),
-    ("postmortems.migrations.0006_language_rules_never_had_to_do_procedures", "forwards"),
-]
-
-
 @pytest.fixture(autouse=True)
 def reference_data(transactional_db):
-    from django.apps import apps
-    from django.db import connection
+    """Put back what the migrations ship (role groups, templates, factor categories, language rules):
+    browser tests run against a database another test may have flushed. The data is the migrated
+    state itself, kept right after migrating (tests/conftest.py), so a new data migration needs
+    nothing here."""
+    from tests.conftest import migrated_data
 
-    for module_name, function_name in REFERENCE_DATA:
-        module = importlib.import_module(module_name)
-        getattr(module, function_name)(apps, connection.schema_editor())
+    migrated_data()
 
 
 @pytest.fixture
@@ -37,7 +25,7 @@ def draft():
     """A Lightweight draft started on 1 March 2024, 14:00 UTC, by the author "arthur"."""
     from postmortems import services
     from postmortems.models import Template
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     author = make_user("arthur", "Authors", first_name="Arthur")
     return services.postmortem_create(
@@ -49,7 +37,7 @@ def draft():
 @pytest.fixture
 def login(live_server):
     """Return a function that signs a Playwright page in through the login form."""
-    from tests.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
     def do_login(page, username):
         page.goto(f"{live_server.url}/accounts/login/")

@@ -10,7 +10,7 @@ def test_facilitator_tags_with_the_autocomplete_and_sends_back_with_a_comment(pa
     from taggit.models import Tag
 
     from postmortems.models import PostMortem
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     make_user("fiona", "Facilitators", staff=True, first_name="Fiona")
     Tag.objects.create(name="postgres", slug="postgres")

@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def published(draft):
     from postmortems import services
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     facilitator = make_user("fiona", "Facilitators", staff=True, first_name="Fiona", last_name="Facilitator")
     make_user("rita", "Readers", first_name="Rita")

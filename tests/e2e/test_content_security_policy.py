@@ -44,7 +44,7 @@ def library(draft):
     """A published write-up with text, tags and an action item; a facilitator; a draft (the editor's)."""
     from knowledge.search import index_postmortem
     from postmortems.models import ActionItem, PostMortem, Section, Status
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     make_user("fiona", "Facilitators", staff=True, first_name="Fiona")
     published = PostMortem.objects.create(

@@ -50,8 +50,8 @@ def test_leaving_with_unsaved_changes_asks_first(page, live_server, login, draft
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
-    page.get_by_role("link", name="View the write-up").click()
-    page.wait_for_timeout(500)
+    with page.expect_event("dialog"):
+        page.get_by_role("link", name="View the write-up").click()
     assert dialogs == ["beforeunload"]
     assert page.url.endswith("/edit/")
     expect(page.get_by_label("Summary", exact=True)).to_have_value("Words not yet saved.")

@@ -19,7 +19,7 @@ def publish(title, summary, tags):
 
 def test_new_reader_searches_filters_opens_follows_similar_and_marks_read(page, live_server, login):
     from knowledge.models import ReadingList, ReadingListItem
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     make_user("rita", "Readers", first_name="Rita")
     checkout = publish("Checkout gateway timeouts", "Payments gateway calls timed out during checkout.",

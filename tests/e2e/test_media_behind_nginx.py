@@ -19,7 +19,7 @@ from PIL import Image
 
 from postmortems import services
 from postmortems.models import Status
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -4,7 +4,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_reader_signs_in_and_sees_the_frame(page, live_server, login):
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     make_user("rita", "Readers", first_name="Rita")
     login(page, "rita")

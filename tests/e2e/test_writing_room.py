@@ -9,7 +9,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_write_submit_publish_read(page, live_server, login, browser):
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     make_user("arthur", "Authors", first_name="Arthur")
     make_user("fiona", "Facilitators", staff=True, first_name="Fiona")

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from postmortems.models import ActionItem, LanguageFinding, PostMortem, Profile, Status
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

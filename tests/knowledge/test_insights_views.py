@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from knowledge.insights_views import InsightsReport
 from postmortems.models import ActionItem, ContributingFactor, FactorCategory, LanguageFinding, Profile, Team
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.knowledge.test_insights_aggregates import build_archive
 
 PERIOD = "period=custom&from=2023-12-01&to=2024-03-31"

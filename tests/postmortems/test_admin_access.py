@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import User
 
-from tests.conftest import make_user
+from tests.factories import make_user
 
 ADMIN_PAGES = [
     "/admin/",

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from postmortems import services
 from postmortems.coach import rule_matches
 from postmortems.models import ActionItem, LanguageRule, PostMortem, Template, TemplateSection
-from tests.conftest import make_user
+from tests.factories import make_user
 from tests.postmortems.admin_support import act, form_data, messages_of
 
 TEMPLATES = "/admin/postmortems/template/"

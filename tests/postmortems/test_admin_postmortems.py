@@ -19,7 +19,7 @@ from postmortems.models import (
     Team,
     Template,
 )
-from tests.conftest import make_user
+from tests.factories import make_user
 from tests.postmortems.admin_support import PM_LIST, act, days_ago, form_data, messages_of
 
 

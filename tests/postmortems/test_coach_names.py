@@ -3,7 +3,7 @@
 import pytest
 
 from postmortems import coach
-from tests.conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

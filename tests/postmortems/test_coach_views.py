@@ -10,7 +10,7 @@ from django.utils import timezone
 from postmortems import coach
 from postmortems.models import FindingDismissal, LanguageFinding, Revision, Section, Status
 from postmortems.services import postmortem_record_change
-from tests.conftest import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

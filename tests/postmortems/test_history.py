@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from postmortems import services
 from postmortems.models import ActionItem, PostMortem, Revision, Status, Template
-from tests.conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

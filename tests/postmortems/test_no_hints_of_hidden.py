@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from postmortems import services
 from postmortems.models import ActionItem, PostMortem, Status, Template
-from tests.conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 import postmortems.migrations
-from postmortems import archive, services
+from knowledge import archive
+from postmortems import services
 from postmortems.models import PostMortem, Profile, Template, TimelineEvent, incident_time_bounds
-from tests.postmortems.test_archive import wipe
+from tests.knowledge.test_archive import wipe
 from tests.postmortems.test_views import editor_data
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from postmortems.models import Profile, Status, TimelineEvent
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 TEXT = "14:05 Pager fired\n14:20 rolled back\nnot a timeline line"
 

@@ -13,7 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from PIL import ExifTags, Image, PngImagePlugin
 
-from postmortems import archive, services
+from knowledge import archive
+from postmortems import services
 from postmortems.models import PostMortem, Status, Template, Upload
 
 pytestmark = pytest.mark.django_db
@@ -401,7 +402,7 @@ def test_the_archive_carries_uploads(author, draft):
          "uploaded_at": recorded.uploaded_at.astimezone(UTC).isoformat()}
     ]
     PostMortem.objects.all().delete()
-    from tests.postmortems.test_archive import wipe
+    from tests.knowledge.test_archive import wipe
 
     wipe()
     archive.restore_archive(data)

@@ -17,7 +17,7 @@ from postmortems.models import (
     Template,
     TimelineEvent,
 )
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

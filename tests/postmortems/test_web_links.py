@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.template import Context, Template
 
-from postmortems import archive, services
+from knowledge import archive
+from postmortems import services
 from postmortems.models import ActionItem, TimelineEvent
 from postmortems.models import Template as PostMortemTemplate
 from tests.postmortems.admin_support import form_data

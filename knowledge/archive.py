@@ -1,5 +1,9 @@
 """The whole of Hindsight as one JSON document: for backups and for moving between databases.
 
+It spans both apps, so it lives in knowledge (which may depend on postmortems, never the reverse).
+It is over 500 lines because it is one format, read and written in one place: every model's
+fields out, and back in the order the foreign keys need.
+
 `build_archive()` returns everything people wrote or configured: users (by username, with their
 groups, permissions, password hashes and profiles), groups, teams, templates with their sections,
 factor categories, language rules, tags, post-mortems with every part (sections, timeline, factors,
@@ -33,6 +37,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
+from knowledge import search
 from knowledge.models import ReadingList, ReadingListItem, ReadMark, RelatedLink
 from postmortems.models import (
     ActionItem,
@@ -59,7 +64,7 @@ FORMAT = "hindsight-archive"
 VERSION = 1
 
 # Every model is either carried by the archive, rebuilt from it, or deliberately left out;
-# tests/postmortems/test_archive.py fails when a new model is none of these.
+# tests/knowledge/test_archive.py fails when a new model is none of these.
 ARCHIVED_MODELS = {
     "auth.User", "auth.Group", "taggit.Tag", "taggit.TaggedItem", "postmortems.Profile", "postmortems.Team",
     "postmortems.Template", "postmortems.TemplateSection", "postmortems.PostMortem", "postmortems.Section",
@@ -525,8 +530,6 @@ def _reset_sequences() -> None:
 
 
 def _rebuild_search_index() -> None:
-    from knowledge import search
-
     rebuild = getattr(search, "rebuild_index", None)
     if rebuild is not None:
         rebuild()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from postmortems.archive import ArchiveError, restore_archive
+from knowledge.archive import ArchiveError, restore_archive
 
 
 class Command(BaseCommand):

@@ -15,8 +15,8 @@ from django.core.management.base import CommandError
 from django.test import Client
 from taggit.models import Tag
 
+from knowledge import archive
 from knowledge.models import ReadingList, ReadingListItem, ReadMark, RelatedLink, SearchDocument
-from postmortems import archive
 from postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -37,7 +37,7 @@ from postmortems.models import (
     Upload,
 )
 from postmortems.services import postmortem_create, postmortem_record_change
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +119,7 @@ def without_time(data):
 def test_every_model_is_archived_rebuilt_or_left_out_on_purpose():
     labels = {m._meta.label for m in apps.get_models()}
     classified = archive.ARCHIVED_MODELS | archive.REBUILT_MODELS | archive.LEFT_OUT_MODELS
-    assert labels - classified == set(), "add the new model to postmortems/archive.py"
+    assert labels - classified == set(), "add the new model to knowledge/archive.py"
 
 
 ROWS = {
@@ -152,7 +152,7 @@ def test_every_field_is_carried(content, model):
     row, elsewhere = ROWS[model]
     keys = set(row(archive.build_archive()))
     fields = {f.name for f in model._meta.concrete_fields} - elsewhere
-    assert fields - keys == set(), f"add the new {model.__name__} fields to postmortems/archive.py"
+    assert fields - keys == set(), f"add the new {model.__name__} fields to knowledge/archive.py"
 
 
 def test_restore_into_an_empty_database_reproduces_everything(content, author, reader):

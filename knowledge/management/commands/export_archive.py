@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from postmortems.archive import build_archive
+from knowledge.archive import build_archive
 
 
 class Command(BaseCommand):
