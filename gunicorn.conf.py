@@ -56,6 +56,10 @@ max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 200)
 # Only the proxy on this machine may say the request was https (X-Forwarded-Proto); see nginx's site.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn 25.1+ opens a control socket in the home folder by default: one path shared by every gunicorn
+# of the user, and not writable under systemd's ProtectSystem=strict. Off unless a path is given.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 
 # Logs to standard error (journald, docker logs). The access log has the client's address as the
 # proxy saw it, the path WITHOUT its query string (searches and feed tokens stay out of logs), the
