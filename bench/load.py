@@ -76,7 +76,6 @@ def prepare(args, env, workdir: Path) -> dict:
     from django.contrib.auth.models import User
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
-    from taggit.models import Tag
 
     from postmortems import services
     from postmortems.models import PostMortem, Status, Template
@@ -112,7 +111,8 @@ def prepare(args, env, workdir: Path) -> dict:
     published = list(
         PostMortem.objects.filter(status=Status.PUBLISHED, restricted=False).values_list("slug", flat=True))
     in_review = list(PostMortem.objects.awaiting_review().values_list("slug", flat=True)) or published[:5]
-    tags = list(Tag.objects.values_list("slug", flat=True)[:200])
+    tags = list(PostMortem.objects.filter(status=Status.PUBLISHED, restricted=False, tags__isnull=False)
+                .values_list("tags__slug", flat=True).distinct()[:200])
     print(f"{len(published)} published post-mortems, {len(in_review)} in review, {len(drafts)} load drafts",
           flush=True)
     return {"sessions": sessions, "drafts": drafts, "published": published, "in_review": in_review, "tags": tags}
@@ -147,6 +147,21 @@ def check_signed_in(port: int, fixture: dict) -> None:
     if response.status != 200:
         raise SystemExit(f"a prepared session is not signed in: / answered {response.status} "
                          f"{response.getheader('Location') or ''}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time gunicorn has used: the master, its live workers and the workers it has reaped."""
+    import psutil  # a dependency of locust
+
+    master = psutil.Process(pid)
+    times = master.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for worker in master.children(recursive=True):
+        try:
+            total += sum(worker.cpu_times()[:2])
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 def run_locust(args, port: int, fixture: Path, workdir: Path, *, pauses: bool) -> list[dict]:
@@ -209,8 +224,12 @@ def main() -> None:
             name = "paced" if pauses else "throughput"
             if args.only and args.only != name:
                 continue
+            cpu = cpu_seconds(gunicorn.pid)
             results[name] = run_locust(args, port, fixture, workdir, pauses=pauses)
-            print(f"load average after {name}: {os.getloadavg()[0]:.1f}", flush=True)
+            cpu = cpu_seconds(gunicorn.pid) - cpu
+            served = int(next(r for r in results[name] if r["Name"] == "Aggregated")["Request Count"])
+            print(f"load average after {name}: {os.getloadavg()[0]:.1f}; gunicorn used {cpu:.1f} CPU-seconds for "
+                  f"{served} requests: {served / max(cpu, 0.001):.0f} requests per CPU-second", flush=True)
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
