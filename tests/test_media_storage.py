@@ -165,6 +165,7 @@ def test_reader_is_sent_to_a_short_lived_url_the_bucket_answers_with_the_image(
     response = client.get(upload.url)
     assert response.status_code == 302
     assert "private" in response["Cache-Control"] and "max-age=150" in response["Cache-Control"]
+    assert response["Referrer-Policy"] == "no-referrer"  # the bucket is not told which page showed the image
     location = urlsplit(response["Location"])
     assert location.path == f"/{s3_media}/{upload.path}"
     assert parse_qs(location.query)["X-Amz-Expires"] == ["300"]
