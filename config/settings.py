@@ -264,6 +264,52 @@ STORAGES = {
     },
 }
 
+# Uploaded images on S3-compatible object storage (django-storages; `pip install -e '.[s3]'`) rather than
+# MEDIA_ROOT, so that several app servers share them. /media/… still checks who may see each image, then
+# redirects to a presigned URL that is valid for MEDIA_S3_URL_SECONDS. The bucket stays private.
+MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "local").strip().lower() or "local"
+if MEDIA_STORAGE not in ("local", "s3"):
+    raise ImproperlyConfigured(f"MEDIA_STORAGE={MEDIA_STORAGE!r}: use local (the default) or s3.")
+MEDIA_S3_URL_SECONDS = env_int("MEDIA_S3_URL_SECONDS", 300)
+MEDIA_ORIGIN = ""  # where the browser fetches images from when that is not Hindsight itself
+if MEDIA_STORAGE == "s3":
+    AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "").strip()
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL", "").strip().rstrip("/")
+    AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME", "").strip()
+    if not (AWS_S3_ENDPOINT_URL or AWS_S3_REGION_NAME):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_S3_REGION_NAME (AWS) or AWS_S3_ENDPOINT_URL (others).")
+    # Path style (https://host/bucket/key) is what most S3-compatible services answer; AWS wants virtual.
+    AWS_S3_ADDRESSING_STYLE = os.environ.get(
+        "AWS_S3_ADDRESSING_STYLE", "path" if AWS_S3_ENDPOINT_URL else "virtual").strip()
+    if AWS_S3_ADDRESSING_STYLE not in ("path", "virtual"):
+        raise ImproperlyConfigured(f"AWS_S3_ADDRESSING_STYLE={AWS_S3_ADDRESSING_STYLE!r}: use path or virtual.")
+    if MEDIA_S3_URL_SECONDS < 10:
+        raise ImproperlyConfigured("MEDIA_S3_URL_SECONDS must be at least 10.")
+    _endpoint = urlsplit(AWS_S3_ENDPOINT_URL or f"https://s3.{AWS_S3_REGION_NAME}.amazonaws.com")
+    if _endpoint.scheme not in ("http", "https") or not _endpoint.netloc:
+        raise ImproperlyConfigured(f"AWS_S3_ENDPOINT_URL={AWS_S3_ENDPOINT_URL!r} is not an http(s) URL.")
+    MEDIA_ORIGIN = f"{_endpoint.scheme}://" + (
+        _endpoint.netloc if AWS_S3_ADDRESSING_STYLE == "path" else f"{AWS_STORAGE_BUCKET_NAME}.{_endpoint.netloc}")
+    # Keys come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment, or the instance's role.
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
+            "region_name": AWS_S3_REGION_NAME or None,
+            "addressing_style": AWS_S3_ADDRESSING_STYLE,
+            "signature_version": "s3v4",
+            "location": os.environ.get("AWS_LOCATION", "").strip().strip("/"),
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_S3_URL_SECONDS,
+            "file_overwrite": False,
+            "default_acl": None,  # the bucket's own: private
+            "custom_domain": None,  # a custom domain would serve unsigned URLs, past the access check
+        },
+    }
+
 # The editor posts a whole post-mortem as one plain form, so that it works without JavaScript and
 # every row is validated where it is shown. A long one (2,000 timeline events from a pasted chat
 # log, 200 factors, 200 action items) is about 13,000 fields and 1 MB; Django's defaults (1,000
@@ -318,3 +364,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Images on S3-compatible storage (MEDIA_STORAGE=s3) are fetched by the browser from the bucket's origin.
+if MEDIA_ORIGIN:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [csp.SELF, MEDIA_ORIGIN]

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -191,6 +191,8 @@ def file_response(name: str) -> HttpResponse:
     """
     extension = STORED_NAME.fullmatch(name).group(1).lower()
     content_type = CONTENT_TYPES[extension]
+    if settings.MEDIA_STORAGE == "s3":
+        return _presigned_redirect(name, content_type)
     prefix = settings.MEDIA_ACCEL_REDIRECT_PREFIX
     if prefix:
         response = HttpResponse(content_type=content_type)
@@ -202,4 +204,22 @@ def file_response(name: str) -> HttpResponse:
     response["Content-Security-Policy"] = MEDIA_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     patch_cache_control(response, private=True, max_age=settings.MEDIA_MAX_AGE)
+    return response
+
+
+def _presigned_redirect(name: str, content_type: str) -> HttpResponse:
+    """Return a redirect to a short-lived presigned URL of the image in the S3 bucket.
+
+    The bucket answers with the type, disposition and caching asked for here; the browser may keep the
+    redirect for half the URL's life, so that it never follows an expired one.
+    """
+    disposition = content_disposition_header(False, PurePosixPath(name).name)
+    url = default_storage.url(name, parameters={
+        "ResponseContentType": content_type,
+        "ResponseContentDisposition": disposition,
+        "ResponseCacheControl": f"private, max-age={settings.MEDIA_MAX_AGE}",
+    }, expire=settings.MEDIA_S3_URL_SECONDS)
+    response = HttpResponseRedirect(url)
+    response["Referrer-Policy"] = "no-referrer"
+    patch_cache_control(response, private=True, max_age=settings.MEDIA_S3_URL_SECONDS // 2)
     return response

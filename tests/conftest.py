@@ -89,6 +89,17 @@ def make_postmortem(db):
     return make
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory):
+    """Keep SQLite's test database in a file rather than in memory, so that a server started as a separate
+    process (tests/test_production.py runs gunicorn) reads the same database as the test."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def media_through_hindsight(monkeypatch):
     """Let the live server answer /media/ with Hindsight's own view, as a deployment does: Django's test
