@@ -1,6 +1,6 @@
 from django.urls import path
 
-from knowledge import views
+from knowledge import insights_views, views
 
 urlpatterns = [
     path("search/", views.search, name="search"),
@@ -15,4 +15,8 @@ urlpatterns = [
     path("postmortems/<slug:slug>/links/add/", views.link_add, name="related_link_add"),
     path("postmortems/<slug:slug>/links/<int:link_id>/delete/", views.link_delete, name="related_link_delete"),
     path("similar/", views.similar, name="similar_incidents"),
+    # Insights.
+    path("insights/", insights_views.insights_page, name="insights"),
+    path("insights/postmortems/", insights_views.insights_postmortems, name="insights_postmortems"),
+    path("insights/<slug:slug>.csv", insights_views.insights_csv, name="insights_csv"),
 ]

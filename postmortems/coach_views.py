@@ -16,7 +16,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, render, resolve_url
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -130,7 +131,7 @@ def _action_facts(parsed: list[dict]) -> list[coach.ActionFacts]:
 def _signed_out(request, message: str, next_path: str):
     """401 JSON for fetch(); the sign-in page, as everywhere else, for a browser."""
     if _wants_json(request):
-        return _error(401, message, login_url=settings.LOGIN_URL)
+        return _error(401, message, login_url=resolve_url(settings.LOGIN_URL))
     return redirect_to_login(next_path)
 
 
@@ -240,7 +241,7 @@ class DismissForm(forms.Form):
 def dismiss(request, slug):
     """Dismiss a finding with a reason (those who may edit the post-mortem); recorded in its history."""
     if not request.user.is_authenticated:
-        return _signed_out(request, "Sign in again to dismiss findings.", f"/postmortems/{slug}/")
+        return _signed_out(request, "Sign in again to dismiss findings.", reverse("postmortem_detail", args=[slug]))
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     as_json = _wants_json(request)
@@ -270,7 +271,7 @@ def dismiss(request, slug):
     messages.success(request, "Finding dismissed; the reviewer will see your reason.")
     target = data["next"]
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = f"/postmortems/{postmortem.slug}/"
+        target = postmortem.get_absolute_url()
     return HttpResponseRedirect(target)
 
 

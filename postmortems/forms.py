@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format
 from markdownx.widgets import MarkdownxWidget
@@ -184,7 +185,7 @@ class EditorForm(forms.Form):
     )
     tags = TagField(
         required=False, help_text="Services, failure modes and themes, comma-separated.",
-        widget=TagWidget(attrs={"autocomplete": "off", "data-tag-autocomplete": "/tags/autocomplete/"}),
+        widget=TagWidget(attrs={"autocomplete": "off", "data-tag-autocomplete": reverse_lazy("tag_autocomplete")}),
     )
     restricted = forms.BooleanField(
         required=False, label="Restricted",

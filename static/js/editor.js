@@ -8,6 +8,7 @@
   if (!form) return;
 
   var slug = form.getAttribute("data-postmortem") || "";
+  var loginUrl = form.getAttribute("data-login-url") || "";
   var COPY_PREFIX = "hindsight:editor:" + slug + ":";
   var COPY_DELAY = 700;
 
@@ -356,7 +357,7 @@
         });
       }
       buttons(false);
-      if (response.redirected && response.url.indexOf("/accounts/login/") !== -1) {
+      if (response.redirected && loginUrl && response.url.indexOf(loginUrl) !== -1) {
         showProblem("Not saved: you were signed out. Sign in again in another tab, then save here." + KEPT);
       } else if (response.status === 413) {
         showProblem("Not saved: the post-mortem is too large to send in one go." + KEPT);

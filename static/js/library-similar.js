@@ -6,8 +6,8 @@
   var box = document.getElementById("similar-incidents");
   var title = document.getElementById("id_title");
   var summary = document.getElementById("id_summary");
-  if (!box || (!title && !summary)) { return; }
-  var url = box.getAttribute("data-url") || "/similar/";
+  var url = box && box.getAttribute("data-url");
+  if (!box || !url || (!title && !summary)) { return; }
   var exclude = box.getAttribute("data-exclude") || "";
   var timer = null;
   var lastQuery = null;
