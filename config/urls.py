@@ -11,6 +11,7 @@ admin.site.index_title = "Reviews, publishing, templates and tags"
 
 urlpatterns = [
     path("healthz", pm_views.healthz, name="healthz"),
+    path("favicon.ico", pm_views.favicon, name="favicon"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

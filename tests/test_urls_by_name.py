@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SEGMENTS = ("postmortems", "action-items", "coach", "search", "tags", "reading-lists", "feeds", "profile",
             "insights", "similar", "accounts", "admin", "markdownx", "healthz")
 TEMPLATE_LITERAL = re.compile(r'\b(?:href|action|src|formaction|data-[a-z-]+)\s*=\s*["\']/(?!/)')
-CODE_LITERAL = re.compile(r"""["'`]/(?:%s)\b""" % "|".join(re.escape(s) for s in SEGMENTS))
+CODE_LITERAL = re.compile(r"""["'`]/(?:""" + "|".join(re.escape(s) for s in SEGMENTS) + r")\b")
 
 
 def _files(pattern, *folders):
