@@ -1,10 +1,11 @@
 """Server-rendered SVG charts: stacked bars, grouped bars, lines and horizontal bars.
 
 Plain data in, a safe SVG string out; no JavaScript. Each chart is an image to assistive
-technology (role="img" with <title> and <desc>); the numbers and the links live in the HTML
+technology (role="group" labelled by its <title> and <desc>: an "img" may not hold links); the numbers and the links live in the HTML
 table the page shows beside every chart. Colours come from CSS classes (`series--<key>`), so
 the charts follow the light and dark themes and print in the page's colours. Links inside the
-SVG are for pointing devices only (tabindex -1): keyboard users reach the same links in the table.
+SVG are for pointing devices only (tabindex -1, aria-hidden): keyboard and screen-reader users reach the
+same links in the table.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class _Frame:
 def _open(chart_id: str, title: str, desc: str, width: int, height: int, css: str) -> list[str]:
     return [
         f'<svg class="chart-svg {css}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" preserveAspectRatio="xMinYMin meet">',
+        f'role="group" aria-labelledby="{chart_id}-title {chart_id}-desc" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
     ]
@@ -146,7 +147,7 @@ def _axes(frame: _Frame, ticks_text: Sequence[str], tick_label: Callable[[float]
 def _linked(element: str, href: str | None) -> str:
     if not href:
         return element
-    return f'<a href="{escape(href)}" tabindex="-1">{element}</a>'
+    return f'<a href="{escape(href)}" tabindex="-1" aria-hidden="true">{element}</a>'
 
 
 def _rect(x: float, y: float, w: float, h: float, css: str, tip: str, href: str | None) -> str:

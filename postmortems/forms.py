@@ -184,7 +184,7 @@ class EditorForm(forms.Form):
         help_text="Credit for the write-up. Hold Ctrl or ⌘ to choose several.",
     )
     tags = TagField(
-        required=False, help_text="Services, failure modes and themes, comma-separated.",
+        required=False, help_text="Services, failure modes and themes, comma-separated; each at most 50 characters.",
         widget=TagWidget(attrs={"autocomplete": "off", "data-tag-autocomplete": reverse_lazy("tag_autocomplete")}),
     )
     restricted = forms.BooleanField(
