@@ -97,11 +97,15 @@ def _parse_texts(payload: dict) -> list[dict]:
             raise BadRequest(400, f"Text {number} needs a location of 1 to {MAX_LOCATION_CHARS} characters.")
         if kind not in coach.KINDS:
             raise BadRequest(400, f"Text {number} has an unknown kind; use one of: {', '.join(coach.KINDS)}.")
+        # The editor names each text as the author sees it ("What happened", "Timeline event 3").
+        label = item.get("label")
+        name = f"“{label.strip()}”" if isinstance(label, str) and 0 < len(label.strip()) <= 200 else (
+            f"Text {number} ({location})")
         if not isinstance(text, str) or not text.strip():
-            raise BadRequest(400, f"Text {number} ({location}) is empty: there is nothing to check.")
+            raise BadRequest(400, f"{name} is empty: there is nothing to check.")
         if len(text) > MAX_TEXT_CHARS:
             raise BadRequest(
-                413, f"Text {number} ({location}) has {len(text):,} characters; the coach checks up to "
+                413, f"{name} has {len(text):,} characters; the coach checks up to "
                 f"{MAX_TEXT_CHARS:,} at once."
             )
         ref = item.get("ref", location)

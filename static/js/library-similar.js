@@ -28,7 +28,7 @@
     if (pending) { pending.abort(); }
     pending = new AbortController();
     box.setAttribute("aria-busy", "true");
-    fetch(url + "?" + q, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin", signal: pending.signal })
+    window.Hindsight.request(url + "?" + q, { headers: { "X-Requested-With": "fetch", "Accept": "text/html" }, signal: pending.signal })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) { box.innerHTML = html; })
       .catch(function (error) { if (error && error.name === "AbortError") { return; } })
