@@ -1,8 +1,8 @@
 """Server-rendered SVG charts: stacked bars, grouped bars, lines and horizontal bars.
 
-Plain data in, a safe SVG string out; no JavaScript. Each chart is an image to assistive
-technology (role="group" labelled by its <title> and <desc>: an "img" may not hold links); the numbers and the links live in the HTML
-table the page shows beside every chart. Colours come from CSS classes (`series--<key>`), so
+Plain data in, a safe SVG string out; no JavaScript. Each chart is a group labelled by its <title>
+and <desc> for assistive technology (not an "img": an image may not hold links); the numbers and the
+links live in the HTML table the page shows beside every chart. Colours come from CSS classes (`series--<key>`), so
 the charts follow the light and dark themes and print in the page's colours. Links inside the
 SVG are for pointing devices only (tabindex -1, aria-hidden): keyboard and screen-reader users reach the
 same links in the table.
