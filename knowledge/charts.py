@@ -234,14 +234,29 @@ def duration_lines(
     width: int = WIDTH,
     height: int = HEIGHT,
 ) -> SafeString:
-    """Return lines through per-label durations in seconds; None leaves a gap."""
+    """Return lines through per-label durations in seconds; None leaves a gap.
+
+    One long incident must not flatten the rest: figures more than OUTLIER_RATIO times the upper
+    quartile of all figures drawn are outliers; the axis stops at the largest other figure, and the
+    outliers are drawn as triangles on the top edge, marked "off the scale" (the table and each
+    point's tooltip give the real value).
+    """
     n = len(labels)
-    peak = max((v for s in series for v in s.values if v is not None), default=0)
-    unit, unit_label = duration_unit(peak)
-    scaled = nice_ticks(peak / unit, integer=False) if peak else [0, 1]
+    drawn = sorted(v for s in series for v in s.values if v is not None)
+    peak = drawn[-1] if drawn else 0
+    cap = axis_cap(drawn)
+    unit, unit_label = duration_unit(cap)
+    scaled = nice_ticks(cap / unit, integer=False) if cap else [0, 1]
     frame = _Frame(n, [t * unit for t in scaled], width, height)
+    top = frame.ticks[-1]
+    off_scale = peak > top
+    if off_scale:
+        desc = f"{desc} The axis stops at {format_duration(top)}; longer figures are marked at the top edge."
     parts = _open(chart_id, title, desc, width, height, "chart-svg--lines")
     parts += _axes(frame, ticks, lambda v: f"{_num(v / unit)} {unit_label}")
+    if off_scale:
+        parts.append(f'<text class="chart-label chart-label--strong" x="{frame.x1:.1f}" y="{TOP - 2}" '
+                     'text-anchor="end">▲ off the scale: see the table</text>')
     for s in series:
         segments, current = [], []
         for i, value in enumerate(s.values):
@@ -250,7 +265,7 @@ def duration_lines(
                     segments.append(current)
                 current = []
             else:
-                current.append((frame.centre(i), frame.y(value)))
+                current.append((frame.centre(i), frame.y(min(value, top))))
         if current:
             segments.append(current)
         dash = " chart-line--dashed" if s.dashed else ""
@@ -262,13 +277,41 @@ def duration_lines(
             if value is None:
                 continue
             tip = f"{labels[i]} · {s.label}: {format_duration(value)}"
-            dot = (
-                f'<circle class="chart-dot series--{s.key}" cx="{frame.centre(i):.1f}" cy="{frame.y(value):.1f}" r="4">'
-                f"<title>{escape(tip)}</title></circle>"
-            )
+            x, y = frame.centre(i), frame.y(min(value, top))
+            if value > top:  # off the scale: a triangle pointing up on the top edge
+                tip += " (off the scale)"
+                dot = (
+                    f'<path class="chart-dot chart-dot--off-scale series--{s.key}" '
+                    f'd="M{x:.1f},{y - 6:.1f} L{x + 6:.1f},{y + 5:.1f} L{x - 6:.1f},{y + 5:.1f} Z">'
+                    f"<title>{escape(tip)}</title></path>"
+                )
+            else:
+                dot = (
+                    f'<circle class="chart-dot series--{s.key}" cx="{x:.1f}" cy="{y:.1f}" r="4">'
+                    f"<title>{escape(tip)}</title></circle>"
+                )
             parts.append(_linked(dot, s.href(i)))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+OUTLIER_RATIO = 3
+
+
+def axis_cap(values: Sequence[float]) -> float:
+    """Return the value a duration axis must reach: the largest figure that is not an outlier.
+
+    An outlier is a figure over OUTLIER_RATIO times the upper quartile (nearest rank) of the sorted
+    `values`. Fewer than five figures are always drawn in full.
+    """
+    if not values:
+        return 0
+    if len(values) < 5:
+        return values[-1]
+    quartile = values[math.ceil(0.75 * len(values)) - 1]
+    if quartile <= 0:
+        return values[-1]
+    return max(v for v in values if v <= OUTLIER_RATIO * quartile)
 
 
 def horizontal_bars(

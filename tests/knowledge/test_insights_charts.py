@@ -78,3 +78,32 @@ def test_horizontal_bars_draw_the_overdue_part_over_the_open_bar():
     rects = parse(svg).findall(f".//{SVG}rect")
     assert [r.get("class") for r in rects] == ["series--accent", "series--overdue"]
     assert float(rects[0].get("width")) == pytest.approx(4 * float(rects[1].get("width")))
+
+
+def test_one_long_incident_does_not_flatten_the_duration_chart():
+    hour = 3600
+    typical = [hour, 2 * hour, hour, 3 * hour, 2 * hour, hour]
+    svg = charts.duration_lines(
+        chart_id="d1", title="Time to resolve", desc="d", labels=[f"M{i}" for i in range(7)], ticks=[""] * 7,
+        series=[charts.Series("median", "Median", [*typical, 400 * hour])],
+    )
+    root = parse(svg)
+    # The axis reaches just above the typical figures, not to 400 hours.
+    axis_labels = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "chart-label"]
+    assert axis_labels[-1] == "3 h" and not any(label.startswith("400") for label in axis_labels)
+    marked = [p for p in root.iter(f"{SVG}path") if "chart-dot--off-scale" in p.get("class", "")]
+    assert len(marked) == 1 and "16 d 16 h" in marked[0].find(f"{SVG}title").text.replace("\u00a0", " ")
+    assert "(off the scale)" in marked[0].find(f"{SVG}title").text
+    assert "off the scale" in "".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    assert len(root.findall(f"{SVG}circle")) == 6
+
+
+def test_a_duration_chart_without_an_outlier_is_drawn_in_full():
+    hour = 3600
+    svg = charts.duration_lines(
+        chart_id="d2", title="T", desc="d", labels=["a", "b", "c", "d", "e"], ticks=[""] * 5,
+        series=[charts.Series("median", "Median", [hour, 2 * hour, 3 * hour, 4 * hour, 5 * hour])],
+    )
+    root = parse(svg)
+    assert not [p for p in root.iter(f"{SVG}path") if "off-scale" in p.get("class", "")]
+    assert "off the scale" not in svg
