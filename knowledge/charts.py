@@ -251,11 +251,13 @@ def duration_lines(
     top = frame.ticks[-1]
     off_scale = peak > top
     if off_scale:
+        frame.y1 += 12  # room above the plot for the "off the scale" note
+    if off_scale:
         desc = f"{desc} The axis stops at {format_duration(top)}; longer figures are marked at the top edge."
     parts = _open(chart_id, title, desc, width, height, "chart-svg--lines")
     parts += _axes(frame, ticks, lambda v: f"{_num(v / unit)} {unit_label}")
     if off_scale:
-        parts.append(f'<text class="chart-label chart-label--strong" x="{frame.x1:.1f}" y="{TOP - 2}" '
+        parts.append(f'<text class="chart-label chart-label--strong" x="{frame.x1:.1f}" y="{TOP - 1}" '
                      'text-anchor="end">▲ off the scale: see the table</text>')
     for s in series:
         segments, current = [], []

@@ -72,7 +72,7 @@ def test_every_page_fits_answers_and_passes_axe_for_every_role(page, live_server
             page.wait_for_url(f"{live_server.url}/")
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
-            for url in urls:
+            for number, url in enumerate(urls):
                 where = f"{role or 'signed out'} at {width} px, {url[:80]}"
                 response = page.goto(live_server.url + url)
                 visits += 1
@@ -90,7 +90,8 @@ def test_every_page_fits_answers_and_passes_axe_for_every_role(page, live_server
                     problems.append(f"{where}: axe {violation['id']} on {len(violation['nodes'])} element(s): "
                                     f"{targets}")
                 if shots:
-                    name = f"{role or 'anon'}-{width}-{url.strip('/').replace('/', '_')[:60] or 'home'}.png"
+                    short = url.strip("/").replace("/", "_")[-40:] or "home"
+                    name = f"{role or 'anon'}-{width}-{number:02d}-{short}.png"
                     page.screenshot(path=str(Path(shots) / name), full_page=True)
     assert visits > 100
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
