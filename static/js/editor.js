@@ -67,7 +67,7 @@
     for (var i = 0; i < count; i++) {
       var row = numbered(proto, String(start + i));
       if (fill) fill(row, (offset || 0) + i);
-      addMoveButtons(row);
+      addMoveButtons(row, formset);
       fragment.appendChild(row);
       rows.push(row);
     }
@@ -656,8 +656,12 @@
   mover.setAttribute("aria-live", "polite");
   form.appendChild(mover);
 
-  function addMoveButtons(row) {
-    var formset = row.closest("[data-formset]") || null;
+  // Timeline events and contributing factors; action items are listed by due date anyway.
+  var MOVABLE = ["events", "factors"];
+
+  function addMoveButtons(row, formset) {
+    formset = formset || row.closest("[data-formset]");
+    if (!formset || MOVABLE.indexOf(formset.getAttribute("data-formset")) === -1) return;
     if (row.querySelector(".formset-row__move")) return;
     var box = el("div", "formset-row__move");
     [["up", "Move up"], ["down", "Move down"]].forEach(function (pair) {
@@ -668,7 +672,6 @@
       box.appendChild(button);
     });
     row.appendChild(box);
-    return formset;
   }
 
   function renumber(formset) {
@@ -693,7 +696,7 @@
     return next;
   }
 
-  form.querySelectorAll("[data-formset-rows] > [data-formset-row]").forEach(addMoveButtons);
+  form.querySelectorAll("[data-formset-rows] > [data-formset-row]").forEach(function (row) { addMoveButtons(row); });
   form.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-formset-move]");
     if (!button) return;
@@ -723,9 +726,8 @@
     search.type = "search";
     search.id = authors.id + "-search";
     search.placeholder = "Type to find a person…";
-    search.setAttribute("aria-label", "Find an author");
     var list = el("ul", "picker__list");
-    list.setAttribute("aria-label", "Authors");
+    list.setAttribute("aria-label", "People who can be credited");
     Array.prototype.forEach.call(authors.options, function (option, index) {
       var item = el("li");
       var label = el("label", "checkbox");
@@ -787,8 +789,7 @@
         if (!response.ok || !fresh) throw new Error(String(response.status));
         var messages = page.querySelector(".messages");
         if (messages) {
-          var note = window.Hindsight.el("div", "links-editor__status");
-          note.setAttribute("role", "status");
+          var note = window.Hindsight.el("div", "links-editor__status");  // the list is role=status itself
           note.appendChild(document.importNode(messages, true));
           fresh.insertBefore(note, fresh.children[1] || null);
         }

@@ -13,6 +13,10 @@ def _factors(draft, *texts):
     category = FactorCategory.objects.order_by("pk").first()
     for position, text in enumerate(texts):
         ContributingFactor.objects.create(postmortem=draft, category=category, description=text, position=position)
+    # Recorded as a revision, as every change is, so the editor's save merges against it.
+    from postmortems.services import postmortem_record_change
+
+    postmortem_record_change(postmortem=draft, user=draft.authors.get())
 
 
 def test_on_a_phone_save_stays_on_screen_and_rows_move_with_the_keyboard(page, live_server, login, draft):
