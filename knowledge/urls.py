@@ -6,7 +6,8 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("tags/", views.tag_list, name="tag_list"),
     path("tags/autocomplete/", views.tag_autocomplete, name="tag_autocomplete"),
-    path("tags/<slug:slug>/", views.tag_detail, name="tag_detail"),
+    # Tag slugs may hold any letter (taggit keeps "²" or "ü"): not only the slug converter's ASCII.
+    path("tags/<str:slug>/", views.tag_detail, name="tag_detail"),
     path("reading-lists/", views.reading_list_index, name="reading_list_index"),
     path("reading-lists/<slug:slug>/", views.reading_list_detail, name="reading_list_detail"),
     path("reading-lists/<slug:slug>/items/<int:item_id>/read/", views.reading_list_mark, name="reading_list_mark"),

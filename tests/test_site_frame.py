@@ -70,3 +70,17 @@ def test_feed_self_link_carries_the_token(client, reader, make_postmortem):
     assert f'<link href="http://testserver/feeds/published/?token={token}" rel="self"/>' in body
     assert '<link href="http://testserver/search/?sort=newest" rel="alternate"/>' in body
     assert PASSWORD not in body
+
+
+@pytest.mark.django_db
+def test_a_tag_with_a_non_ascii_slug_is_linked_and_has_its_page(client, reader, make_postmortem):
+    from django.utils import timezone
+
+    pm = make_postmortem(status=Status.PUBLISHED, published_at=timezone.now())
+    pm.tags.add("²")
+    slug = pm.tags.get().slug
+    client.force_login(reader)
+    detail = client.get(f"/postmortems/{pm.slug}/")
+    assert detail.status_code == 200
+    assert client.get(f"/tags/{slug}/").status_code == 200
+    assert client.get("/tags/no-such-tag/").status_code == 404
