@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -223,9 +224,9 @@ for _name, _limit in RATE_LIMITS.items():
     if _limit < 1:
         raise ImproperlyConfigured(f"RATE_LIMIT_{_name.upper()} must be at least 1.")
 
-LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/accounts/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -322,8 +323,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 *
 # Markdown editor: every preview goes through the one sanitising renderer. Images dropped into it are
 # posted to the upload URL, answered by postmortems.views.image_upload (not by markdownx).
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "postmortems.markdown.render_markdown"
-MARKDOWNX_URLS_PATH = "/markdownx/markdownify/"
-MARKDOWNX_UPLOAD_URLS_PATH = "/markdownx/upload/"
+MARKDOWNX_URLS_PATH = reverse_lazy("markdownx_markdownify")
+MARKDOWNX_UPLOAD_URLS_PATH = reverse_lazy("markdownx_upload")
 MARKDOWNX_EDITOR_RESIZABLE = True
 
 TAGGIT_CASE_INSENSITIVE = True

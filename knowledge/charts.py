@@ -1,10 +1,11 @@
 """Server-rendered SVG charts: stacked bars, grouped bars, lines and horizontal bars.
 
-Plain data in, a safe SVG string out; no JavaScript. Each chart is an image to assistive
-technology (role="img" with <title> and <desc>); the numbers and the links live in the HTML
-table the page shows beside every chart. Colours come from CSS classes (`series--<key>`), so
+Plain data in, a safe SVG string out; no JavaScript. Each chart is a group labelled by its <title>
+and <desc> for assistive technology (not an "img": an image may not hold links); the numbers and the
+links live in the HTML table the page shows beside every chart. Colours come from CSS classes (`series--<key>`), so
 the charts follow the light and dark themes and print in the page's colours. Links inside the
-SVG are for pointing devices only (tabindex -1): keyboard users reach the same links in the table.
+SVG are for pointing devices only (tabindex -1, aria-hidden): keyboard and screen-reader users reach the
+same links in the table.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class _Frame:
 def _open(chart_id: str, title: str, desc: str, width: int, height: int, css: str) -> list[str]:
     return [
         f'<svg class="chart-svg {css}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" preserveAspectRatio="xMinYMin meet">',
+        f'role="group" aria-labelledby="{chart_id}-title {chart_id}-desc" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
     ]
@@ -146,7 +147,7 @@ def _axes(frame: _Frame, ticks_text: Sequence[str], tick_label: Callable[[float]
 def _linked(element: str, href: str | None) -> str:
     if not href:
         return element
-    return f'<a href="{escape(href)}" tabindex="-1">{element}</a>'
+    return f'<a href="{escape(href)}" tabindex="-1" aria-hidden="true">{element}</a>'
 
 
 def _rect(x: float, y: float, w: float, h: float, css: str, tip: str, href: str | None) -> str:
@@ -233,14 +234,31 @@ def duration_lines(
     width: int = WIDTH,
     height: int = HEIGHT,
 ) -> SafeString:
-    """Return lines through per-label durations in seconds; None leaves a gap."""
+    """Return lines through per-label durations in seconds; None leaves a gap.
+
+    One long incident must not flatten the rest: figures more than OUTLIER_RATIO times the upper
+    quartile of all figures drawn are outliers; the axis stops at the largest other figure, and the
+    outliers are drawn as triangles on the top edge, marked "off the scale" (the table and each
+    point's tooltip give the real value).
+    """
     n = len(labels)
-    peak = max((v for s in series for v in s.values if v is not None), default=0)
-    unit, unit_label = duration_unit(peak)
-    scaled = nice_ticks(peak / unit, integer=False) if peak else [0, 1]
+    drawn = sorted(v for s in series for v in s.values if v is not None)
+    peak = drawn[-1] if drawn else 0
+    cap = axis_cap(drawn)
+    unit, unit_label = duration_unit(cap)
+    scaled = nice_ticks(cap / unit, integer=False) if cap else [0, 1]
     frame = _Frame(n, [t * unit for t in scaled], width, height)
+    top = frame.ticks[-1]
+    off_scale = peak > top
+    if off_scale:
+        frame.y1 += 12  # room above the plot for the "off the scale" note
+    if off_scale:
+        desc = f"{desc} The axis stops at {format_duration(top)}; longer figures are marked at the top edge."
     parts = _open(chart_id, title, desc, width, height, "chart-svg--lines")
     parts += _axes(frame, ticks, lambda v: f"{_num(v / unit)} {unit_label}")
+    if off_scale:
+        parts.append(f'<text class="chart-label chart-label--strong" x="{frame.x1:.1f}" y="{TOP - 1}" '
+                     'text-anchor="end">▲ off the scale: see the table</text>')
     for s in series:
         segments, current = [], []
         for i, value in enumerate(s.values):
@@ -249,7 +267,7 @@ def duration_lines(
                     segments.append(current)
                 current = []
             else:
-                current.append((frame.centre(i), frame.y(value)))
+                current.append((frame.centre(i), frame.y(min(value, top))))
         if current:
             segments.append(current)
         dash = " chart-line--dashed" if s.dashed else ""
@@ -261,13 +279,41 @@ def duration_lines(
             if value is None:
                 continue
             tip = f"{labels[i]} · {s.label}: {format_duration(value)}"
-            dot = (
-                f'<circle class="chart-dot series--{s.key}" cx="{frame.centre(i):.1f}" cy="{frame.y(value):.1f}" r="4">'
-                f"<title>{escape(tip)}</title></circle>"
-            )
+            x, y = frame.centre(i), frame.y(min(value, top))
+            if value > top:  # off the scale: a triangle pointing up on the top edge
+                tip += " (off the scale)"
+                dot = (
+                    f'<path class="chart-dot chart-dot--off-scale series--{s.key}" '
+                    f'd="M{x:.1f},{y - 6:.1f} L{x + 6:.1f},{y + 5:.1f} L{x - 6:.1f},{y + 5:.1f} Z">'
+                    f"<title>{escape(tip)}</title></path>"
+                )
+            else:
+                dot = (
+                    f'<circle class="chart-dot series--{s.key}" cx="{x:.1f}" cy="{y:.1f}" r="4">'
+                    f"<title>{escape(tip)}</title></circle>"
+                )
             parts.append(_linked(dot, s.href(i)))
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+OUTLIER_RATIO = 3
+
+
+def axis_cap(values: Sequence[float]) -> float:
+    """Return the value a duration axis must reach: the largest figure that is not an outlier.
+
+    An outlier is a figure over OUTLIER_RATIO times the upper quartile (nearest rank) of the sorted
+    `values`. Fewer than five figures are always drawn in full.
+    """
+    if not values:
+        return 0
+    if len(values) < 5:
+        return values[-1]
+    quartile = values[math.ceil(0.75 * len(values)) - 1]
+    if quartile <= 0:
+        return values[-1]
+    return max(v for v in values if v <= OUTLIER_RATIO * quartile)
 
 
 def horizontal_bars(

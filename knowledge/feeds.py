@@ -1,7 +1,10 @@
 """The Atom feed of newly published write-ups, read with a personal secret token (feed readers cannot sign in)."""
 
+from urllib.parse import urlencode
+
 from django.contrib.syndication.views import Feed
 from django.http import Http404
+from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from knowledge.services import published_for_feed
@@ -13,7 +16,13 @@ class PublishedFeed(Feed):
     feed_type = Atom1Feed
     title = "Hindsight — newly published post-mortems"
     subtitle = "Blameless write-ups of what our systems taught us."
-    link = "/search/?sort=newest"
+
+    def link(self):
+        return reverse("search") + "?sort=newest"
+
+    def feed_url(self, user):
+        # rel=self must carry the token: feed readers re-fetch the feed from this address.
+        return reverse("published_feed") + "?" + urlencode({"token": user.profile.feed_token})
 
     def get_object(self, request, *args, **kwargs):
         token = request.GET.get("token", "")

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Min, Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
@@ -224,7 +225,7 @@ class InsightsReport:
         facets = {k: _month_param(v) if isinstance(v, date) else v for k, v in facets.items() if v}
         base = self._drill_base(frozenset(facets))
         extra = urlencode(facets)
-        return "/insights/postmortems/?" + (f"{base}&{extra}" if base and extra else base or extra)
+        return reverse("insights_postmortems") + "?" + (f"{base}&{extra}" if base and extra else base or extra)
 
     def _drill_base(self, overridden: frozenset) -> str:
         # Hundreds of links share the page's filters: encode them once per set of overridden keys.
@@ -235,12 +236,12 @@ class InsightsReport:
 
     def library(self, **filters) -> str:
         query = {k: v for k, v in (("team", self._team_slug()), ("severity", self.scope.severity)) if v} | filters
-        return "/postmortems/?" + urlencode(query)
+        return reverse("postmortem_list") + "?" + urlencode(query)
 
     def search(self, **facets) -> str:
         query = {k: v for k, v in (("team", self._team_slug()), ("tag", self._tag_slug()),
                                    ("severity", self.scope.severity)) if v} | facets
-        return "/search/?" + urlencode(query)
+        return reverse("search") + "?" + urlencode(query)
 
     def _team_slug(self):
         return self.scope.team.slug if self.scope.team else ""
@@ -522,7 +523,7 @@ class InsightsReport:
         for team in teams:
             name = team["name"] or "No team"
             facet = {"team": team["slug"]} if team["slug"] else {"noteam": "1"}
-            tracker = "/action-items/?" + urlencode({"owner": "all", "status": "open", **facet})
+            tracker = reverse("action_item_list") + "?" + urlencode({"owner": "all", "status": "open", **facet})
             rows.append([
                 _text(name, tracker),
                 _count(team["open"], self.drill(action="open", **facet)),

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from knowledge import services
@@ -81,7 +82,7 @@ def published_feed(request):
 def feed_token_rotate(request):
     Profile.for_user(request.user).rotate_feed_token()
     messages.success(request, "Your feed address has changed; the old one no longer works.")
-    return redirect("/profile/")
+    return redirect("profile")
 
 
 @require_POST
@@ -90,7 +91,7 @@ def link_add(request, slug):
     form = RelatedLinkForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"The link was not added. {form.error_text()}")
-        return redirect(f"/postmortems/{postmortem.slug}/edit/#related-links")
+        return redirect(reverse("postmortem_edit", args=[postmortem.slug]) + "#related-links")
     try:
         link = services.related_link_add(user=request.user, source=postmortem,
                                          target_slug=form.cleaned_data["target"], note=form.cleaned_data["note"])
@@ -98,7 +99,7 @@ def link_add(request, slug):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"Linked to “{link.target.title}”.")
-    return redirect(f"/postmortems/{postmortem.slug}/edit/#related-links")
+    return redirect(reverse("postmortem_edit", args=[postmortem.slug]) + "#related-links")
 
 
 @require_POST
@@ -110,7 +111,7 @@ def link_delete(request, slug, link_id):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "Link removed.")
-    return redirect(f"/postmortems/{postmortem.slug}/edit/#related-links")
+    return redirect(reverse("postmortem_edit", args=[postmortem.slug]) + "#related-links")
 
 
 @require_GET

@@ -992,6 +992,8 @@ def findings_for_review(postmortem, *, user=None, document=None) -> dict:
         for location, rows in by_location.items():  # texts removed since the last refresh
             groups.append(_review_group(location, location, "", rows, dismissals))
     can_dismiss = False
+    from django.urls import reverse
+
     if user is not None:
         from postmortems.access import can_edit
 
@@ -1002,7 +1004,7 @@ def findings_for_review(postmortem, *, user=None, document=None) -> dict:
         "open_count": sum(len(g.open) for g in groups),
         "dismissed_count": sum(len(g.dismissed) for g in groups),
         "can_dismiss": can_dismiss,
-        "dismiss_url": f"/postmortems/{postmortem.slug}/findings/dismiss/",
+        "dismiss_url": reverse("coach_dismiss", args=[postmortem.slug]),
     }
 
 

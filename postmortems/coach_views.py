@@ -16,7 +16,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, render, resolve_url
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -96,11 +97,15 @@ def _parse_texts(payload: dict) -> list[dict]:
             raise BadRequest(400, f"Text {number} needs a location of 1 to {MAX_LOCATION_CHARS} characters.")
         if kind not in coach.KINDS:
             raise BadRequest(400, f"Text {number} has an unknown kind; use one of: {', '.join(coach.KINDS)}.")
+        # The editor names each text as the author sees it ("What happened", "Timeline event 3").
+        label = item.get("label")
+        name = f"“{label.strip()}”" if isinstance(label, str) and 0 < len(label.strip()) <= 200 else (
+            f"Text {number} ({location})")
         if not isinstance(text, str) or not text.strip():
-            raise BadRequest(400, f"Text {number} ({location}) is empty: there is nothing to check.")
+            raise BadRequest(400, f"{name} is empty: there is nothing to check.")
         if len(text) > MAX_TEXT_CHARS:
             raise BadRequest(
-                413, f"Text {number} ({location}) has {len(text):,} characters; the coach checks up to "
+                413, f"{name} has {len(text):,} characters; the coach checks up to "
                 f"{MAX_TEXT_CHARS:,} at once."
             )
         ref = item.get("ref", location)
@@ -130,7 +135,7 @@ def _action_facts(parsed: list[dict]) -> list[coach.ActionFacts]:
 def _signed_out(request, message: str, next_path: str):
     """401 JSON for fetch(); the sign-in page, as everywhere else, for a browser."""
     if _wants_json(request):
-        return _error(401, message, login_url=settings.LOGIN_URL)
+        return _error(401, message, login_url=resolve_url(settings.LOGIN_URL))
     return redirect_to_login(next_path)
 
 
@@ -240,7 +245,7 @@ class DismissForm(forms.Form):
 def dismiss(request, slug):
     """Dismiss a finding with a reason (those who may edit the post-mortem); recorded in its history."""
     if not request.user.is_authenticated:
-        return _signed_out(request, "Sign in again to dismiss findings.", f"/postmortems/{slug}/")
+        return _signed_out(request, "Sign in again to dismiss findings.", reverse("postmortem_detail", args=[slug]))
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     as_json = _wants_json(request)
@@ -270,7 +275,7 @@ def dismiss(request, slug):
     messages.success(request, "Finding dismissed; the reviewer will see your reason.")
     target = data["next"]
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = f"/postmortems/{postmortem.slug}/"
+        target = postmortem.get_absolute_url()
     return HttpResponseRedirect(target)
 
 

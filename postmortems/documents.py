@@ -251,10 +251,26 @@ def _merge_rows(name: str, base: list, mine: list, theirs: list, conflicts: list
         if ours is not None and _row_content(ours, fields) != _row_content(old, fields):
             conflicts.append(Conflict(f"{name}:{row_id}", old, ours, None))
             merged.append(dict(ours))
+    if name in MOVABLE:
+        _keep_my_order(merged, base, mine_known, [row.get("id") for row in mine], theirs)
     # A new row keeps a negative id (it exists only in a pending amendment, which numbers its new rows
     # so that they can be told apart); any other id the base does not know is stale, and dropped.
     merged += [{**row, "id": row["id"] if _is_draft_id(row.get("id")) else None} for row in mine_new]
     return merged
+
+
+# Collections whose rows the editor can move up and down (sections follow their template).
+MOVABLE = ("timeline", "factors")
+
+
+def _keep_my_order(merged: list, base: list, mine_known: dict, mine_ids: list, theirs: list) -> None:
+    """Put the rows I kept in the order I gave them (moved in the editor), unless they reordered too."""
+    if [row.get("id") for row in theirs] != [row.get("id") for row in base]:
+        return
+    slots = [i for i, row in enumerate(merged) if row.get("id") in mine_known]
+    by_id = {merged[i]["id"]: merged[i] for i in slots}
+    for slot, row_id in zip(slots, [i for i in mine_ids if i in by_id], strict=False):
+        merged[slot] = by_id[row_id]
 
 
 def _is_draft_id(value) -> bool:

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format
 from markdownx.widgets import MarkdownxWidget
@@ -191,8 +192,8 @@ class EditorForm(forms.Form):
         help_text="Credit for the write-up. Hold Ctrl or ⌘ to choose several.",
     )
     tags = TagField(
-        required=False, help_text="Services, failure modes and themes, comma-separated.",
-        widget=TagWidget(attrs={"autocomplete": "off", "data-tag-autocomplete": "/tags/autocomplete/"}),
+        required=False, help_text="Services, failure modes and themes, comma-separated; each at most 50 characters.",
+        widget=TagWidget(attrs={"autocomplete": "off", "data-tag-autocomplete": reverse_lazy("tag_autocomplete")}),
     )
     restricted = forms.BooleanField(
         required=False, label="Restricted",

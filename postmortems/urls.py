@@ -1,6 +1,6 @@
 from django.urls import path
 
-from postmortems import views
+from postmortems import coach_views, timeline_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,4 +19,12 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("markdownx/markdownify/", views.markdown_preview, name="markdownx_markdownify"),
     path("markdownx/upload/", views.image_upload, name="markdownx_upload"),
+    # The timeline paste reader and the Markdown export.
+    path("postmortems/<slug:slug>/timeline/parse/", timeline_views.timeline_parse, name="timeline_parse"),
+    path("postmortems/<slug:slug>/export.md", timeline_views.postmortem_export_markdown,
+         name="postmortem_export_markdown"),
+    # The language coach.
+    path("coach/check/", coach_views.check, name="coach_check"),
+    path("coach/trends/", coach_views.trends, name="coach_trends"),
+    path("postmortems/<slug:slug>/findings/dismiss/", coach_views.dismiss, name="coach_dismiss"),
 ]

@@ -13,8 +13,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.core.validators import slug_re
 from django.db import connection
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -507,3 +508,10 @@ def image_upload(request):
 def media_file(request, name):
     """An image dropped into the editor, for people who may see its post-mortem (404 for anyone else)."""
     return file_response(get_upload_for(request, name))
+
+
+@login_not_required
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico on their own; point them at the static icon (long-cached by WhiteNoise)."""
+    return HttpResponsePermanentRedirect(static("img/favicon.ico"))

@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from config import settings as hs_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-PUBLIC_PATHS = {"/healthz", "/accounts/login/"}
+PUBLIC_PATHS = {"/healthz", "/accounts/login/", "/favicon.ico"}
 
 
 def _walk(patterns, prefix=""):

@@ -28,12 +28,7 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = window.Hindsight.el;
 
   function fields() {
     return Array.prototype.slice.call(document.querySelectorAll("[data-coach-kind]")).filter(function (f) {
@@ -89,12 +84,6 @@
     };
   }
 
-  function csrfToken() {
-    var input = document.querySelector('input[name="csrfmiddlewaretoken"]');
-    if (input) return input.value;
-    var match = /(?:^|;\s*)csrftoken=([^;]+)/.exec(document.cookie);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
 
   /* ---- the panel ---------------------------------------------------------------------- */
 
@@ -247,12 +236,7 @@
     body.set("location", finding.location);
     body.set("text", finding.text);
     body.set("reason", reason);
-    return fetch(dismissUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
-      body: body
-    }).then(function (response) {
+    return window.Hindsight.request(dismissUrl, { method: "POST", body: body }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
           var fieldErrors = data.errors ? Object.keys(data.errors).map(function (k) { return data.errors[k].join(" "); }) : [];
@@ -390,7 +374,8 @@
         renderField(field, ref);
         return;
       }
-      var item = { location: locationOf(field), kind: field.getAttribute("data-coach-kind"), text: field.value, ref: ref };
+      var item = { location: locationOf(field), kind: field.getAttribute("data-coach-kind"), text: field.value, ref: ref,
+                   label: labelOf(field) };
       var facts = actionFacts(field);
       if (facts) Object.keys(facts).forEach(function (k) { item[k] = facts[k]; });
       items.push(item);
@@ -399,10 +384,9 @@
     if (!items.length) return Promise.resolve();
     var number = ++counter;
     items.forEach(function (item) { latest[item.ref] = number; });
-    return fetch(checkUrl, {
+    return window.Hindsight.request(checkUrl, {
       method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
+      headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ texts: items, postmortem: slug })
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {

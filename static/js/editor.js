@@ -8,13 +8,11 @@
   if (!form) return;
 
   var slug = form.getAttribute("data-postmortem") || "";
+  var loginUrl = form.getAttribute("data-login-url") || "";
   var COPY_PREFIX = "hindsight:editor:" + slug + ":";
   var COPY_DELAY = 700;
 
-  function csrfToken() {
-    var input = form.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
+  var el = window.Hindsight.el;
 
   document.querySelectorAll(".js-only").forEach(function (el) { el.hidden = false; });
 
@@ -69,6 +67,7 @@
     for (var i = 0; i < count; i++) {
       var row = numbered(proto, String(start + i));
       if (fill) fill(row, (offset || 0) + i);
+      addMoveButtons(row, formset);
       fragment.appendChild(row);
       rows.push(row);
     }
@@ -334,9 +333,8 @@
     if (problem) problem.hidden = true;
     if (status) status.textContent = "Saving…";
     buttons(true);
-    fetch(form.action, {
-      method: "POST", body: body, credentials: "same-origin",
-      headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrfToken(), "Accept": "application/json, text/html" }
+    window.Hindsight.request(form.action, {
+      method: "POST", body: body, headers: { "X-Requested-With": "fetch", "Accept": "application/json, text/html" }
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (response.ok && type.indexOf("application/json") !== -1) {
@@ -356,7 +354,7 @@
         });
       }
       buttons(false);
-      if (response.redirected && response.url.indexOf("/accounts/login/") !== -1) {
+      if (response.redirected && loginUrl && response.url.indexOf(loginUrl) !== -1) {
         showProblem("Not saved: you were signed out. Sign in again in another tab, then save here." + KEPT);
       } else if (response.status === 413) {
         showProblem("Not saved: the post-mortem is too large to send in one go." + KEPT);
@@ -425,9 +423,7 @@
       var term = currentTerm();
       if (term.length < 1) { list.hidden = true; return; }
       timer = setTimeout(function () {
-        fetch(tagInput.getAttribute("data-tag-autocomplete") + "?q=" + encodeURIComponent(term), {
-          headers: { "Accept": "application/json" }, credentials: "same-origin"
-        }).then(function (r) { return r.ok ? r.json() : { results: [] }; }).then(function (data) {
+        window.Hindsight.request(tagInput.getAttribute("data-tag-autocomplete") + "?q=" + encodeURIComponent(term)).then(function (r) { return r.ok ? r.json() : { results: [] }; }).then(function (data) {
           var names = (data.results || data.tags || []).map(function (t) { return t.name || t; });
           list.innerHTML = "";
           names.slice(0, 8).forEach(function (name) {
@@ -506,9 +502,8 @@
       body.append("image", file);
       body.append("postmortem", form.getAttribute("data-postmortem"));
       show("Uploading “" + file.name + "”…", "busy");
-      return fetch(textarea.getAttribute("data-markdownx-upload-urls-path"), {
-        method: "POST", body: body, credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "XMLHttpRequest", "Accept": "application/json" }
+      return window.Hindsight.request(textarea.getAttribute("data-markdownx-upload-urls-path"), {
+        method: "POST", body: body, headers: { "X-Requested-With": "XMLHttpRequest" }
       }).then(function (response) {
         return response.json().catch(function () { return null; }).then(function (data) {
           if (response.ok && data && data.image_code) {
@@ -552,10 +547,7 @@
       var body = new URLSearchParams();
       body.set("text", text);
       preview.textContent = "Reading…";
-      fetch(paste.getAttribute("data-parse-url"), {
-        method: "POST", body: body, credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
-      }).then(function (r) {
+      window.Hindsight.request(paste.getAttribute("data-parse-url"), { method: "POST", body: body }).then(function (r) {
         return r.json().catch(function () { return { error: "The server could not read that text." }; });
       }).then(function (data) { showPreview(data); })
         .catch(function () { preview.textContent = "Could not reach the server; your text is still here."; });
@@ -605,12 +597,19 @@
         add.textContent = "Add " + events.length + " event" + (events.length === 1 ? "" : "s") + " to the timeline";
         add.addEventListener("click", function () {
           add.disabled = true;
-          buildRowsGradually(eventsFormset, events.length, function (row, i) {
+          var fillEvent = function (row, i) {
             var ev = events[i];
             row.querySelector("input[name$='-occurred_at']").value = ev.occurred_at_local.replace("T", " ");
             var kind = row.querySelector("select[name$='-kind']");
             if (kind) kind.value = ev.kind;
             row.querySelector("textarea[name$='-description']").value = ev.description;
+          };
+          // Empty rows at the end of the timeline (the blank one offered for typing) take the first
+          // events, so the pasted events do not land after an empty row.
+          var blanks = trailingBlankRows(eventsFormset).slice(0, events.length);
+          blanks.forEach(function (row, i) { fillEvent(row, i); });
+          buildRowsGradually(eventsFormset, events.length - blanks.length, function (row, i) {
+            fillEvent(row, i + blanks.length);
           }, function (added, count) {
             add.textContent = "Adding… " + added + " of " + count;
           }, function () {
@@ -628,4 +627,182 @@
       }
     };
   }
+  /* ---- Rows at the end that nobody has typed in ----------------------------------------- */
+  function isBlankRow(row) {
+    if (row.hidden) return false;
+    var typed = Array.prototype.some.call(row.querySelectorAll("input, textarea"), function (field) {
+      var type = (field.type || "").toLowerCase();
+      if (type === "hidden" || type === "checkbox" || type === "radio" || type === "button") return false;
+      return field.value.trim() !== "";
+    });
+    var id = row.querySelector("input[type=hidden][name$='-id']");
+    return !typed && !(id && id.value);
+  }
+
+  function trailingBlankRows(formset) {
+    var rows = Array.prototype.slice.call(formset.querySelectorAll("[data-formset-rows] > [data-formset-row]"));
+    var blanks = [];
+    for (var i = rows.length - 1; i >= 0; i--) {
+      if (rows[i].hidden) continue;
+      if (!isBlankRow(rows[i])) break;
+      blanks.unshift(rows[i]);
+    }
+    return blanks;
+  }
+
+  /* ---- Moving rows up and down: buttons, so it works from the keyboard too --------------- */
+  var NUMBERED = ["name", "id", "for", "aria-describedby", "data-conflict-field"];
+  var mover = el("p", "visually-hidden");
+  mover.setAttribute("aria-live", "polite");
+  form.appendChild(mover);
+
+  // Timeline events and contributing factors; action items are listed by due date anyway.
+  var MOVABLE = ["events", "factors"];
+
+  function addMoveButtons(row, formset) {
+    formset = formset || row.closest("[data-formset]");
+    if (!formset || MOVABLE.indexOf(formset.getAttribute("data-formset")) === -1) return;
+    if (row.querySelector(".formset-row__move")) return;
+    var box = el("div", "formset-row__move");
+    [["up", "Move up"], ["down", "Move down"]].forEach(function (pair) {
+      var button = el("button", "button button--small", pair[0] === "up" ? "↑ Up" : "↓ Down");
+      button.type = "button";
+      button.setAttribute("data-formset-move", pair[0]);
+      button.setAttribute("aria-label", pair[1]);
+      box.appendChild(button);
+    });
+    row.appendChild(box);
+  }
+
+  function renumber(formset) {
+    var prefix = formset.getAttribute("data-formset");
+    var pattern = new RegExp("(^|[^A-Za-z0-9_])(" + prefix + "-)\\d+(-)", "g");
+    var rows = formset.querySelectorAll("[data-formset-rows] > [data-formset-row]");
+    Array.prototype.forEach.call(rows, function (row, index) {
+      [row].concat(Array.prototype.slice.call(row.querySelectorAll("*"))).forEach(function (node) {
+        NUMBERED.forEach(function (attribute) {
+          var value = node.getAttribute(attribute);
+          if (value && value.indexOf(prefix + "-") !== -1) {
+            node.setAttribute(attribute, value.replace(pattern, "$1$2" + index + "$3"));
+          }
+        });
+      });
+    });
+  }
+
+  function visibleSibling(row, direction) {
+    var next = direction === "up" ? row.previousElementSibling : row.nextElementSibling;
+    while (next && next.hidden) next = direction === "up" ? next.previousElementSibling : next.nextElementSibling;
+    return next;
+  }
+
+  form.querySelectorAll("[data-formset-rows] > [data-formset-row]").forEach(function (row) { addMoveButtons(row); });
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-formset-move]");
+    if (!button) return;
+    var direction = button.getAttribute("data-formset-move");
+    var row = button.closest("[data-formset-row]");
+    var other = visibleSibling(row, direction);
+    if (!other) {
+      mover.textContent = direction === "up" ? "Already the first row." : "Already the last row.";
+      return;
+    }
+    if (direction === "up") other.parentNode.insertBefore(row, other);
+    else other.parentNode.insertBefore(other, row);
+    var formset = row.closest("[data-formset]");
+    renumber(formset);
+    button.focus();
+    var visible = Array.prototype.filter.call(formset.querySelectorAll("[data-formset-rows] > [data-formset-row]"),
+      function (r) { return !r.hidden; });
+    mover.textContent = "Moved to row " + (visible.indexOf(row) + 1) + " of " + visible.length + ".";
+    markDirty();
+  });
+
+  /* ---- Authors: a searchable list of checkboxes over the multiple select ----------------- */
+  var authors = form.querySelector("select[multiple][name=authors]");
+  if (authors) {
+    var picker = el("div", "picker");
+    var search = el("input", "picker__search");
+    search.type = "search";
+    search.id = authors.id + "-search";
+    search.placeholder = "Type to find a person…";
+    var list = el("ul", "picker__list");
+    list.setAttribute("aria-label", "People who can be credited");
+    Array.prototype.forEach.call(authors.options, function (option, index) {
+      var item = el("li");
+      var label = el("label", "checkbox");
+      var box = el("input");
+      box.type = "checkbox";
+      box.id = authors.id + "-pick-" + index;
+      box.checked = option.selected;
+      box.addEventListener("change", function () {
+        option.selected = box.checked;
+        authors.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" " + option.text));
+      item.appendChild(label);
+      item.setAttribute("data-name", option.text.toLowerCase());
+      list.appendChild(item);
+    });
+    var none = el("p", "help", "Nobody by that name.");
+    none.hidden = true;
+    search.addEventListener("input", function () {
+      var term = search.value.trim().toLowerCase();
+      var shown = 0;
+      Array.prototype.forEach.call(list.children, function (item) {
+        item.hidden = term !== "" && item.getAttribute("data-name").indexOf(term) === -1;
+        if (!item.hidden) shown++;
+      });
+      none.hidden = shown !== 0;
+    });
+    search.addEventListener("keydown", function (event) { if (event.key === "Enter") event.preventDefault(); });
+    picker.appendChild(search);
+    picker.appendChild(list);
+    picker.appendChild(none);
+    authors.hidden = true;
+    authors.insertAdjacentElement("afterend", picker);
+    var label = form.querySelector("label[for='" + authors.id + "']");
+    if (label) label.setAttribute("for", search.id);
+    var help = document.getElementById(authors.id + "-help");
+    if (help) help.textContent = "Credit for the write-up. Tick everyone who wrote it; type to narrow the list.";
+  }
+})();
+
+/* Related write-ups are linked and unlinked without leaving the editor, so nothing typed there is
+   put at risk (and no "leave the page?" prompt): the server's answer replaces the links box. */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var target = event.target;
+    var box = target.closest && target.closest("#related-links");
+    if (!box || !document.getElementById("editor-form") || !window.fetch || !window.DOMParser) return;
+    event.preventDefault();
+    var submitter = box.querySelectorAll("button");
+    submitter.forEach(function (b) { b.disabled = true; });
+    window.Hindsight.request(target.action, {
+      method: "POST", body: new URLSearchParams(new FormData(target)), headers: { "Accept": "text/html" }
+    }).then(function (response) {
+      return response.text().then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var fresh = page.getElementById("related-links");
+        if (!response.ok || !fresh) throw new Error(String(response.status));
+        var messages = page.querySelector(".messages");
+        if (messages) {
+          var note = window.Hindsight.el("div", "links-editor__status");  // the list is role=status itself
+          note.appendChild(document.importNode(messages, true));
+          fresh.insertBefore(note, fresh.children[1] || null);
+        }
+        var adopted = document.importNode(fresh, true);
+        box.replaceWith(adopted);
+        var focus = adopted.querySelector("#link-target");
+        if (focus) focus.focus();
+      });
+    }).catch(function () {
+      submitter.forEach(function (b) { b.disabled = false; });
+      var problem = window.Hindsight.el("p", "errorlist", "The link could not be saved; your editor is unchanged. Try again.");
+      problem.setAttribute("role", "alert");
+      box.appendChild(problem);
+    });
+  });
 })();

@@ -6,8 +6,8 @@
   var box = document.getElementById("similar-incidents");
   var title = document.getElementById("id_title");
   var summary = document.getElementById("id_summary");
-  if (!box || (!title && !summary)) { return; }
-  var url = box.getAttribute("data-url") || "/similar/";
+  var url = box && box.getAttribute("data-url");
+  if (!box || !url || (!title && !summary)) { return; }
   var exclude = box.getAttribute("data-exclude") || "";
   var timer = null;
   var lastQuery = null;
@@ -28,7 +28,7 @@
     if (pending) { pending.abort(); }
     pending = new AbortController();
     box.setAttribute("aria-busy", "true");
-    fetch(url + "?" + q, { headers: { "X-Requested-With": "fetch" }, credentials: "same-origin", signal: pending.signal })
+    window.Hindsight.request(url + "?" + q, { headers: { "X-Requested-With": "fetch", "Accept": "text/html" }, signal: pending.signal })
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) { box.innerHTML = html; })
       .catch(function (error) { if (error && error.name === "AbortError") { return; } })

@@ -32,20 +32,21 @@ def test_durations_read_in_human_units(seconds, text):
     assert charts.format_duration(seconds) == text
 
 
-def test_stacked_bars_are_an_image_with_title_desc_and_linked_segments():
+def test_stacked_bars_are_a_labelled_group_with_title_desc_and_linked_segments():
     svg = charts.stacked_bars(
         chart_id="c1", title="Per month", desc="Jan 3, Feb 0", labels=["Jan 2024", "Feb 2024"], ticks=["Jan", "Feb"],
         series=[charts.Series("sev1", "SEV1", [1, 0], ["/a?x=1&y=2", None]),
                 charts.Series("sev2", "SEV2", [2, 0], ["/b", None])],
     )
     root = parse(svg)
-    assert root.get("role") == "img"
+    assert root.get("role") == "group"  # an "img" may not hold links (axe nested-interactive)
     assert root.get("aria-labelledby") == "c1-title c1-desc"
     assert root.find(f"{SVG}title").text == "Per month"
     assert root.find(f"{SVG}desc").text == "Jan 3, Feb 0"
     links = root.findall(f"{SVG}a")
     assert [a.get("href") for a in links] == ["/a?x=1&y=2", "/b"]
     assert all(a.get("tabindex") == "-1" for a in links)  # keyboard users follow the table's links
+    assert all(a.get("aria-hidden") == "true" for a in links)  # and so do screen-reader users
     heights = [float(a.find(f"{SVG}rect").get("height")) for a in links]
     assert heights[1] == pytest.approx(2 * heights[0])
     assert [a.find(f"{SVG}rect/{SVG}title").text for a in links] == ["Jan 2024 · SEV1: 1", "Jan 2024 · SEV2: 2"]
@@ -77,3 +78,32 @@ def test_horizontal_bars_draw_the_overdue_part_over_the_open_bar():
     rects = parse(svg).findall(f".//{SVG}rect")
     assert [r.get("class") for r in rects] == ["series--accent", "series--overdue"]
     assert float(rects[0].get("width")) == pytest.approx(4 * float(rects[1].get("width")))
+
+
+def test_one_long_incident_does_not_flatten_the_duration_chart():
+    hour = 3600
+    typical = [hour, 2 * hour, hour, 3 * hour, 2 * hour, hour]
+    svg = charts.duration_lines(
+        chart_id="d1", title="Time to resolve", desc="d", labels=[f"M{i}" for i in range(7)], ticks=[""] * 7,
+        series=[charts.Series("median", "Median", [*typical, 400 * hour])],
+    )
+    root = parse(svg)
+    # The axis reaches just above the typical figures, not to 400 hours.
+    axis_labels = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "chart-label"]
+    assert axis_labels[-1] == "3 h" and not any(label.startswith("400") for label in axis_labels)
+    marked = [p for p in root.iter(f"{SVG}path") if "chart-dot--off-scale" in p.get("class", "")]
+    assert len(marked) == 1 and "16 d 16 h" in marked[0].find(f"{SVG}title").text.replace("\u00a0", " ")
+    assert "(off the scale)" in marked[0].find(f"{SVG}title").text
+    assert "off the scale" in "".join(t.text or "" for t in root.iter(f"{SVG}text"))
+    assert len(root.findall(f"{SVG}circle")) == 6
+
+
+def test_a_duration_chart_without_an_outlier_is_drawn_in_full():
+    hour = 3600
+    svg = charts.duration_lines(
+        chart_id="d2", title="T", desc="d", labels=["a", "b", "c", "d", "e"], ticks=[""] * 5,
+        series=[charts.Series("median", "Median", [hour, 2 * hour, 3 * hour, 4 * hour, 5 * hour])],
+    )
+    root = parse(svg)
+    assert not [p for p in root.iter(f"{SVG}path") if "off-scale" in p.get("class", "")]
+    assert "off the scale" not in svg

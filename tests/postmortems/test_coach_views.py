@@ -389,3 +389,17 @@ def test_trends_cost_a_constant_number_of_queries(facilitator, make_postmortem, 
         finding(make_postmortem(), text=f"careless {i}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_oversize_text_is_named_by_the_heading_the_author_sees(author):
+    from postmortems.coach_views import MAX_TEXT_CHARS
+
+    client = client_for(author)
+    huge = "word " * (MAX_TEXT_CHARS // 5 + 1)
+    response = post_check(client, one_text(text=huge, location="section:112", label="What happened"))
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error.startswith("“What happened” has ") and "section:112" not in error
+    # Without a usable label the position is still given, never an empty name.
+    response = post_check(client, one_text(text=huge, location="section:112", label="  "))
+    assert response.json()["error"].startswith("Text 1 (section:112) has ")

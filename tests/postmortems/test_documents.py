@@ -203,3 +203,25 @@ def test_a_section_left_out_is_unchanged_not_removed():
     merged, conflicts = merge(base, mine, base)
     assert conflicts == []
     assert [(s["id"], s["body"]) for s in merged["sections"]] == [(1, "One."), (2, "Two, rewritten.")]
+
+
+def _factors(*pairs):
+    return [{"id": row_id, "category": "Change", "description": text} for row_id, text in pairs]
+
+
+def test_rows_moved_in_the_editor_keep_my_order_when_theirs_is_unchanged():
+    base = doc(factors=_factors((20, "A"), (21, "B"), (22, "C")))
+    mine = edited(base, factors=_factors((22, "C"), (20, "A"), (21, "B changed")))
+    theirs = edited(base, title="Their new title")
+    merged, conflicts = merge(base, mine, theirs)
+    assert conflicts == []
+    assert [(r["id"], r["description"]) for r in merged["factors"]] == [(22, "C"), (20, "A"), (21, "B changed")]
+    assert merged["title"] == "Their new title"
+
+
+def test_when_both_sides_reorder_rows_their_saved_order_stands():
+    base = doc(factors=_factors((20, "A"), (21, "B"), (22, "C")))
+    mine = edited(base, factors=_factors((22, "C"), (20, "A"), (21, "B")))
+    theirs = edited(base, factors=_factors((21, "B"), (20, "A"), (22, "C")))
+    merged, _ = merge(base, mine, theirs)
+    assert [r["id"] for r in merged["factors"]] == [21, 20, 22]
