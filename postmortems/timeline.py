@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from datetime import timezone as dt_timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROLLOVER_TOLERANCE = timedelta(hours=1)
 
@@ -46,6 +47,36 @@ ZONE_ABBREVIATIONS = {
     "MST": -420, "MDT": -360, "PST": -480, "PDT": -420, "AKST": -540, "AKDT": -480, "HST": -600,
     "JST": 540, "KST": 540, "SGT": 480, "HKT": 480, "AWST": 480, "ACST": 570, "ACDT": 630,
     "AEST": 600, "AEDT": 660, "NZST": 720, "NZDT": 780,
+}
+# What a statement of the zone ("All times PST", "Amsterdam local time (CEST)", "Timeline (all times
+# US/Pacific)") means: the named zone, so daylight saving time applies as it was on each day. A city
+# or region named beside an abbreviation wins ("Sydney time (AEDT)" is Australia/Sydney).
+NAMED_ZONES = {
+    "UTC": "UTC", "GMT": "UTC", "Z": "UTC", "ZULU": "UTC",
+    "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles", "PT": "America/Los_Angeles",
+    "PACIFIC": "America/Los_Angeles", "US/PACIFIC": "America/Los_Angeles",
+    "MST": "America/Denver", "MDT": "America/Denver", "MT": "America/Denver", "MOUNTAIN": "America/Denver",
+    "US/MOUNTAIN": "America/Denver",
+    "CDT": "America/Chicago", "CT": "America/Chicago", "CENTRAL": "America/Chicago", "US/CENTRAL": "America/Chicago",
+    "EST": "America/New_York", "EDT": "America/New_York", "ET": "America/New_York", "EASTERN": "America/New_York",
+    "US/EASTERN": "America/New_York", "AKST": "America/Anchorage", "AKDT": "America/Anchorage",
+    "HST": "Pacific/Honolulu", "BST": "Europe/London", "WET": "Europe/Lisbon", "WEST": "Europe/Lisbon",
+    "CET": "Europe/Berlin", "CEST": "Europe/Berlin", "MET": "Europe/Berlin", "MEST": "Europe/Berlin",
+    "EET": "Europe/Helsinki", "EEST": "Europe/Helsinki", "MSK": "Europe/Moscow", "JST": "Asia/Tokyo",
+    "KST": "Asia/Seoul", "SGT": "Asia/Singapore", "HKT": "Asia/Hong_Kong", "AWST": "Australia/Perth",
+    "ACST": "Australia/Adelaide", "ACDT": "Australia/Adelaide", "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney", "NZST": "Pacific/Auckland", "NZDT": "Pacific/Auckland",
+}
+PLACE_ZONES = {
+    "uk": "Europe/London", "london": "Europe/London", "british": "Europe/London", "irish": "Europe/Dublin",
+    "dublin": "Europe/Dublin", "berlin": "Europe/Berlin", "frankfurt": "Europe/Berlin", "german": "Europe/Berlin",
+    "amsterdam": "Europe/Amsterdam", "dutch": "Europe/Amsterdam", "paris": "Europe/Paris", "madrid": "Europe/Madrid",
+    "oslo": "Europe/Oslo", "stockholm": "Europe/Stockholm", "copenhagen": "Europe/Copenhagen",
+    "vienna": "Europe/Vienna", "zurich": "Europe/Zurich", "helsinki": "Europe/Helsinki",
+    "sydney": "Australia/Sydney", "melbourne": "Australia/Melbourne", "new york": "America/New_York",
+    "toronto": "America/Toronto", "chicago": "America/Chicago", "denver": "America/Denver",
+    "los angeles": "America/Los_Angeles", "san francisco": "America/Los_Angeles", "seattle": "America/Los_Angeles",
+    "tokyo": "Asia/Tokyo", "singapore": "Asia/Singapore", "auckland": "Pacific/Auckland",
 }
 EVENT_KINDS = ("detection", "escalation", "action", "communication", "mitigation", "resolution", "observation")
 MONTHS = {
@@ -66,10 +97,15 @@ TZ_PATTERN = (
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 DATE_PATTERN = (
-    r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{4}/\d{1,2}/\d{1,2}"
+    r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}-\d{1,2}-\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\.\d{1,2}\.\d{4}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\.?\s+{_MONTH},?\s+\d{{4}}"
     rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
 )
+# A day label without its year ("**Wednesday 1 March**", "Oct 15"): the year comes from the context.
+DAY_PATTERN = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\.?\s+{_MONTH}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?)"
+NUMERIC_DATE_RE = re.compile(r"(?<![\d/.-])(\d{1,2})([-/.])(\d{1,2})\2(\d{4})(?![\d/.-])")
+AMERICAN_ZONES = {"America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
+                  "America/Anchorage", "Pacific/Honolulu"}
 _TIME = r"(?P<time>\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?)(?:\s?(?P<ampm>[aApP]\.?[mM]\.?)(?![a-z]))?"
 _STAMP = (
     rf"(?:(?:\w+day,?\s+)?(?P<date>{DATE_PATTERN})(?:T|,?\s+|\s*[-@]\s*))?{_TIME}"
@@ -80,12 +116,16 @@ LINE_RE = re.compile(
     r"^\s*(?:(?:[-*+]|\d{1,3}[.)])\s+)?"  # bullet or number
     r"(?P<open>\*\*|__|\*|_|\[|\(|`)?\s*"
     + _STAMP
+    # a range: `14:05–14:20`, `10:20 - 11:45`, `9:00 to 9:30 AM`
+    + r"(?:\s*(?:[-–—]|to)\s*(?P<end>\d{1,2}:\d{2}(?::\d{2})?)(?:\s?(?P<endampm>[aApP]\.?[mM]\.?)(?![a-z]))?"
+    r"(?:\s?(?P<endtz>" + TZ_PATTERN + r"))?)?"
     + r"\s*(?P<close>\*\*|__|\*|_|\]|\)|`)?"
-    r"(?:\s*[-–—:|,]+\s*|\s+|$)(?P<rest>.*)$",
+    r"(?:\s*(?:\\?[-–—:|,])+\s*|\s+|$)(?P<rest>.*)$",
     re.IGNORECASE,
 )
 DATE_ONLY_RE = re.compile(
-    rf"^\s*(?:#+\s*|[-*+]\s+)?(?:\*\*|__)?\s*(?:\w+day,?\s+)?(?P<date>{DATE_PATTERN})\s*(?:\*\*|__)?\s*:?\s*$",
+    rf"^\s*(?:#+\s*|[-*+]\s+)?(?:\*\*|__|\*|_)?\s*(?:\w+day,?\s+)?(?P<date>{DATE_PATTERN}|{DAY_PATTERN})"
+    rf"\s*(?:\*\*|__|\*|_)?\s*:?\s*$",
     re.IGNORECASE,
 )
 ZONE_LINE_RE = re.compile(
@@ -163,13 +203,73 @@ def parse_zone(token: str | None) -> tzinfo | None:
     return dt_timezone(-offset if sign == "-" else offset)
 
 
-def parse_date(text: str) -> date | None:
+_IANA_RE = re.compile(r"\b(?:[A-Z][a-z]+(?:_[A-Z][a-z]+)*/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?|US/[A-Z][a-z]+)\b")
+_PLACE_RE = re.compile(r"\b(" + "|".join(sorted(PLACE_ZONES, key=len, reverse=True)) + r")\b(?:[- ]local)?[- ]time\b",
+                       re.I)
+_NAMED_RE = re.compile(r"(?-i:\b(" + "|".join(sorted((k for k in NAMED_ZONES if "/" not in k and len(k) > 1),
+                                                    key=len, reverse=True)) + r")\b)|\b(Pacific|Mountain|Central|"
+                       r"Eastern)\b(?! (?:Europe|Asia|Africa|Time Zone of))", re.I)
+_STATEMENT_RE = re.compile(r"\btimes?(?:tamps?)?\b|\btime\s*zone\b|\bclocks?\b", re.I)
+
+
+def named_zone(name: str) -> tzinfo | None:
+    """Return the zone a stated name means (`PST`, `Eastern`, `Europe/Oslo`, `+02:00`), DST-aware where named."""
+    key = name.strip().upper()
+    iana = NAMED_ZONES.get(key)
+    if iana is None and "/" in name:
+        iana = name.strip()
+    if iana:
+        try:
+            return ZoneInfo(iana)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+    return parse_zone(name) if key not in ("CST", "IST") else None
+
+
+def stated_zone(text: str) -> tuple[str, tzinfo] | None:
+    """Return (what is stated, zone) when `text` states the time zone its times are in, else None.
+
+    Reads "All times PST", "Times are UK local time (BST)", "Timeline (all times US/Pacific)",
+    "Times below are Sydney time (AEDT)", "*All times Eastern*", "in Europe/Oslo time".
+    """
+    if not _STATEMENT_RE.search(text):
+        return None
+    place = _PLACE_RE.search(text)
+    if place:
+        return place.group(0), ZoneInfo(PLACE_ZONES[place.group(1).lower()])
+    iana = _IANA_RE.search(text)
+    if iana and named_zone(iana.group(0)):
+        return iana.group(0), named_zone(iana.group(0))
+    named = _NAMED_RE.search(text)
+    if named and named_zone(named.group(0)):
+        return named.group(0), named_zone(named.group(0))
+    offset = re.search(r"(?:UTC|GMT)\s?[+-]\d{1,2}(?::?\d{2})?", text)
+    if offset and parse_zone(offset.group(0)):
+        return offset.group(0), parse_zone(offset.group(0))
+    return None
+
+
+def parse_date(text: str, *, day_first: bool | None = None, year: int | None = None) -> date | None:
     """Return the date written as `2024-03-01`, `2024/03/01`, `1 March 2024` or `March 1, 2024`."""
     text = text.strip().rstrip(",.")
     try:
         match = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text)
         if match:
             return date(*map(int, match.groups()))
+        match = re.fullmatch(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})", text)
+        if match:
+            first, second, year_ = int(match.group(1)), int(match.group(3)), int(match.group(4))
+            if first > 12 or (second <= 12 and day_first):
+                return date(year_, second, first)
+            return date(year_, first, second)
+        if year is not None:
+            match = re.fullmatch(r"(?:\w+day,?\s+)?(\d{1,2})(?:st|nd|rd|th)?\.?\s+([a-z]+)\.?", text, re.I)
+            if match and match.group(2).lower() in MONTHS:
+                return date(year, MONTHS[match.group(2).lower()], int(match.group(1)))
+            match = re.fullmatch(r"(?:\w+day,?\s+)?([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?", text, re.I)
+            if match and match.group(1).lower() in MONTHS:
+                return date(year, MONTHS[match.group(1).lower()], int(match.group(2)))
+        text = re.sub(r"^\w+day,?\s+", "", text, flags=re.I)
         match = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\.?\s+([a-z]+)\.?,?\s+(\d{4})", text, re.I)
         if match and match.group(2).lower() in MONTHS:
             return date(int(match.group(3)), MONTHS[match.group(2).lower()], int(match.group(1)))
@@ -181,10 +281,15 @@ def parse_date(text: str) -> date | None:
     return None
 
 
-def find_date(text: str) -> date | None:
+def find_date(text: str, *, day_first: bool | None = None) -> date | None:
     """Return the first date written anywhere in `text` (a title or a file name), or None."""
     for match in re.finditer(DATE_PATTERN, text, re.IGNORECASE):
-        found = parse_date(match.group(0))
+        found = parse_date(match.group(0), day_first=day_first)
+        if found:
+            return found
+    match = re.search(r"(?<!\d)(\d{2})_(\d{2})_(\d{4})(?!\d)", text)  # a file name's MM_DD_YYYY
+    if match:
+        found = parse_date("/".join(match.groups()), day_first=day_first)
         if found:
             return found
     match = re.search(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)", text)
@@ -194,6 +299,35 @@ def find_date(text: str) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def numeric_date_order(text: str, tz: tzinfo | None = None) -> bool | None:
+    """Return whether the numeric dates of `text` (`03/04/2024`) put the day first, as its lines settle it.
+
+    A first number over 12 means day first, a second number over 12 month first; when every date
+    could be read both ways, the reading that keeps the dates closest together wins (a run of
+    11-02, 11-03, 11-04 is three days in November, not three months), then the zone's custom.
+    None when `text` holds no numeric date.
+    """
+    pairs = [(int(m.group(1)), int(m.group(3)), int(m.group(4))) for m in NUMERIC_DATE_RE.finditer(text)]
+    if not pairs:
+        return None
+    if any(first > 12 for first, _, _ in pairs):
+        return True
+    if any(second > 12 for _, second, _ in pairs):
+        return False
+
+    def span(day_first: bool) -> int:
+        try:
+            days = [date(y, b, a) if day_first else date(y, a, b) for a, b, y in pairs]
+        except ValueError:
+            return 10**9
+        return (max(days) - min(days)).days
+
+    month_first_span, day_first_span = span(False), span(True)
+    if month_first_span != day_first_span:
+        return day_first_span < month_first_span
+    return str(getattr(tz, "key", "")) not in AMERICAN_ZONES
 
 
 def _time_of_day(raw: str, ampm: str | None) -> time | None:
@@ -220,7 +354,8 @@ def _clean_description(text: str, *, chat: bool = False) -> str:
 class _Reader:
     """State of one parse: the current date, zone and the last event's time (for rollover)."""
 
-    def __init__(self, default_date: date | None, tz: tzinfo):
+    def __init__(self, default_date: date | None, tz: tzinfo, day_first: bool | None = None):
+        self.day_first = day_first
         self.current_date = default_date
         self.default_zone = tz
         self.zone = tz
@@ -235,7 +370,7 @@ class _Reader:
             return None
         zone = parse_zone(match.group("tz")) or zone or self.zone
         if match.group("date"):
-            day = parse_date(match.group("date"))
+            day = parse_date(match.group("date"), day_first=self.day_first)
             if day is None:
                 return None
             self.current_date = day
@@ -270,20 +405,29 @@ class _Reader:
             return False
         zone_line = ZONE_LINE_RE.match(line)
         if zone_line and parse_zone(zone_line.group("tz")):
-            self.zone = parse_zone(zone_line.group("tz"))
+            self.zone = named_zone(zone_line.group("tz")) or parse_zone(zone_line.group("tz"))
             return False
         date_line = DATE_ONLY_RE.match(line)
-        if date_line and parse_date(date_line.group("date")):
-            self.current_date = parse_date(date_line.group("date"))
-            self.last = None
-            return False
+        if date_line:
+            year = self.current_date.year if self.current_date else None
+            day = parse_date(date_line.group("date"), day_first=self.day_first, year=year)
+            if day:
+                self.current_date = day
+                self.last = None
+                return False
         match = LINE_RE.match(line)
         if match:
             when = self.stamp(match)
             description = _clean_description(match.group("rest"), chat=match.group("open") == "[")
             if when is not None and description:
+                if match.group("end"):
+                    end = " ".join(p for p in (match.group("end"), match.group("endampm"), match.group("endtz")) if p)
+                    description = f"{description} (until {end})"
                 self.add(when, description)
                 return True
+        statement = stated_zone(line) if len(line) < 160 and not LINE_RE.match(line) else None
+        if statement:
+            self.zone = statement[1]
         self.unparsed(line)
         return False
 
@@ -393,12 +537,16 @@ def _table(reader: _Reader, lines: list[str]) -> None:
         reader.remainder.extend([lines[0], lines[1], *table_remainder])
 
 
-def parse_timeline(text: str, *, default_date: date | None, tz: tzinfo = UTC) -> ParseResult:
+def parse_timeline(text: str, *, default_date: date | None, tz: tzinfo = UTC,
+                   day_first: bool | None = None) -> ParseResult:
     """Return the events `text` describes and the lines it could not read.
 
-    `default_date` dates the lines that carry a time only; `tz` is the zone of lines that name none.
+    `default_date` dates the lines that carry a time only; `tz` is the zone of lines that name none;
+    `day_first` settles `03/04/2024` (None: the numeric dates of `text` settle it).
     """
-    reader = _Reader(default_date, tz)
+    if day_first is None:
+        day_first = numeric_date_order(text, tz)
+    reader = _Reader(default_date, tz, day_first)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     index, in_fence, last_was_event = 0, False, False
     while index < len(lines):
