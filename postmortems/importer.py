@@ -80,6 +80,7 @@ from postmortems.timeline import (
     parse_timeline,
     split_row,
     stated_zone,
+    zone_of_lines,
 )
 from postmortems.weblinks import removed_link_note, validate_web_url
 
@@ -99,6 +100,7 @@ ACTIONS_HEADING = re.compile(
     re.I,
 )
 SUMMARY_HEADING = re.compile(r"^(?:summary|executive summary|overview|tl;?dr)$", re.I)
+INCIDENT_SUMMARY_HEADING = re.compile(r"^(?:(?:issue|incident|executive) )?(?:summary|overview|tl;?dr)$", re.I)
 HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 LIST_ITEM_RE = re.compile(r"^( {0,3})(?:[-*+]|\d{1,3}[.)])[ \t]+(.*)$")
 REFERENCE_DEF_RE = re.compile(r"^ {0,3}\[([^\]]+)\]:[ \t]*<?(\S+?)>?(?:[ \t]+[\"'(].*[\"')])?[ \t]*$")
@@ -228,15 +230,13 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
     text = _inline_reference_links(text)
     outline = read_outline(text)
     parts = split_sections(text, outline)
-    title = _text(front.get("title")) or parts.title
-    if not title and parts.before:
-        title = title_from_filename(filename)
+    title = _text(front.get("title")) or parts.title or title_from_filename(filename)
     if not title:
         first = next((h for h in outline.headings if not GENERIC_HEADING.match(h.text)), None)
-        title = first.text if first else title_from_filename(filename)
+        title = first.text if first else ""
     if not title:
         raise BadFile("no title: no front matter title, no heading and no file name to take it from")
-    stated = _stated_zone(text, outline, parts)
+    stated = _stated_zone(text, outline, parts) or zone_of_lines(text)
     doc = Document(title=title[:200], front_matter=front)
     doc.time_zone = _zone(front.get("time_zone") or front.get("timezone")) or (stated[1] if stated else None)
     tz = doc.time_zone or tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
@@ -246,9 +246,10 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
     opaque = outline.opaque_lines()
     plain = "\n".join("" if number in opaque else line for number, line in enumerate(text.split("\n"), 1))
     day_first = numeric_date_order(plain, tz)
-    doc.incident_date = _incident_date(front, filename=filename, title=title, parts=parts, plain=plain,
-                                       day_first=day_first)
-    default_date = doc.incident_date
+    stated_date = _incident_date(front, filename=filename, title=title, parts=parts, plain=plain,
+                                 day_first=day_first)
+    first_date = find_date(plain, day_first=day_first)
+    default_date = stated_date or first_date
     sections = list(parts.parts)
     timeline_parts = {index for index, (heading, body, _, _) in enumerate(sections)
                       if TIMELINE_HEADING.search(heading) or _has_timeline_label(body)}
@@ -279,8 +280,8 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
         if body.strip() or not (index in timeline_parts or FACTORS_HEADING.search(heading)
                                 or ACTIONS_HEADING.search(heading)):
             doc.sections.append((heading, body.strip("\n")))
-    if doc.incident_date is None and doc.events:
-        doc.incident_date = doc.events[0].occurred_at.astimezone(tz).date()
+    doc.incident_date = stated_date or (min(e.occurred_at for e in doc.events).astimezone(tz).date()
+                                        if doc.events else first_date)
     if "summary" in front:
         if doc.summary and doc.summary != _text(front.get("summary")):
             doc.sections.insert(0, ("Introduction", doc.summary))
@@ -295,8 +296,11 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
 
 TIMELINE_LABEL = re.compile(r"^\s*(?:\*\*|__|#{1,6}\s)\s*(?:timelines?|chronology|sequence of events)\b", re.I | re.M)
 OPENS_WITH_TIME = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+\S{0,3}\d{1,2}:\d{2}", re.M)
-DATE_STATEMENT = re.compile(
-    r"\b(?:on|date(?: of (?:the )?incident)?|incident date|when|window|happened)\b[^.\n]{0,40}?$", re.I)
+# "Date: 5 September 2024", "| **Incident date** | 01 Mar 2024 |", "Incident window: 02-26-2024 …"
+DATE_LABEL = re.compile(r"^[^\n]{0,12}\b(?:(?:incident )?date(?: of (?:the )?incident)?|incident window|when)\b"
+                        r"[*_ ]*[:|][^\n]*", re.I | re.M)
+# "On 17 January 2023 …", "On the night of 14 January 2025", "On Tuesday 23 January 2024"
+DATE_SENTENCE = re.compile(r"\b[Oo]n\b[^.\n]{0,40}")
 
 
 def _has_timeline_label(body: str) -> bool:
@@ -331,7 +335,15 @@ def _incident_date(front: dict, *, filename: str, title: str, parts, plain: str,
     for heading, _, _, _ in parts.parts:
         if TIMELINE_HEADING.search(heading) and (found := find_date(heading, day_first=day_first)):
             return found
-    return find_date(plain, day_first=day_first)
+    for match in DATE_LABEL.finditer(plain):
+        if found := find_date(match.group(0), day_first=day_first):
+            return found
+    summary = "\n".join([parts.before, parts.intro] + [body for heading, body, _, _ in parts.parts[:3]
+                                                       if INCIDENT_SUMMARY_HEADING.search(heading)])
+    for match in DATE_SENTENCE.finditer(summary):
+        if found := find_date(match.group(0), day_first=day_first):
+            return found
+    return None
 
 
 def _refuse_unsafe_links(doc: Document) -> None:

@@ -38,6 +38,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from postmortems.interchange.reader import read_outline
+
 ROLLOVER_TOLERANCE = timedelta(hours=1)
 
 # Unambiguous abbreviations only, as fixed offsets in minutes.
@@ -93,7 +95,9 @@ MONTHS = {
 _ABBR = "|".join(sorted((k for k in ZONE_ABBREVIATIONS if k != "Z"), key=len, reverse=True))
 # Case-sensitive even inside case-insensitive patterns: "met" and "est" are words, MET and EST zones.
 TZ_PATTERN = (
-    rf"(?-i:(?:UTC|GMT)\s?[+-]\d{{1,2}}(?::?\d{{2}})?|[+-]\d{{2}}:?\d{{2}}|Z\b|(?:{_ABBR})\b)"
+    # A bare offset follows a space, a bracket or a time with seconds: `09:14-09:40` is a range.
+    rf"(?-i:(?:UTC|GMT)\s?[+-]\d{{1,2}}(?::?\d{{2}})?|(?:(?<=[\s(])|(?<=\d:\d\d:\d\d)|(?<=\.\d\d\d))"
+    rf"[+-]\d{{2}}:?\d{{2}}|Z\b|(?:{_ABBR})\b)"
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 DATE_PATTERN = (
@@ -209,6 +213,9 @@ _PLACE_RE = re.compile(r"\b(" + "|".join(sorted(PLACE_ZONES, key=len, reverse=Tr
 _NAMED_RE = re.compile(r"(?-i:\b(" + "|".join(sorted((k for k in NAMED_ZONES if "/" not in k and len(k) > 1),
                                                     key=len, reverse=True)) + r")\b)|\b(Pacific|Mountain|Central|"
                        r"Eastern)\b(?! (?:Europe|Asia|Africa|Time Zone of))", re.I)
+_OFFSET_STATEMENT_RE = re.compile(r"(?:UTC|GMT)\s?[+-]\d{1,2}(?::?\d{2})?")
+_LINE_ZONE_RE = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])?\s*\W{0,2}\d{1,2}:\d{2}(?::\d{2})?\s?(?:[ap]\.?m\.?)?\s?"
+                           r"(?-i:(UTC|GMT|[A-Z]{2,3}T))\b", re.I | re.M)
 _STATEMENT_RE = re.compile(r"\btimes?(?:tamps?)?\b|\btime\s*zone\b|\bclocks?\b", re.I)
 
 
@@ -234,19 +241,31 @@ def stated_zone(text: str) -> tuple[str, tzinfo] | None:
     """
     if not _STATEMENT_RE.search(text):
         return None
-    place = _PLACE_RE.search(text)
-    if place:
-        return place.group(0), ZoneInfo(PLACE_ZONES[place.group(1).lower()])
-    iana = _IANA_RE.search(text)
-    if iana and named_zone(iana.group(0)):
-        return iana.group(0), named_zone(iana.group(0))
-    named = _NAMED_RE.search(text)
-    if named and named_zone(named.group(0)):
-        return named.group(0), named_zone(named.group(0))
-    offset = re.search(r"(?:UTC|GMT)\s?[+-]\d{1,2}(?::?\d{2})?", text)
-    if offset and parse_zone(offset.group(0)):
-        return offset.group(0), parse_zone(offset.group(0))
-    return None
+    found = []  # (position, stated, zone): the zone named first wins ("UTC first and New York time in brackets")
+    for match in _PLACE_RE.finditer(text):
+        found.append((match.start(), match.group(0), ZoneInfo(PLACE_ZONES[match.group(1).lower()])))
+    for pattern in (_IANA_RE, _NAMED_RE, _OFFSET_STATEMENT_RE):
+        for match in pattern.finditer(text):
+            zone = named_zone(match.group(0))
+            if zone is not None:
+                found.append((match.start(), match.group(0), zone))
+    if not found:
+        return None
+    position, stated, zone = min(found, key=lambda item: item[0])
+    # "Sydney time (AEDT)": the place and its abbreviation name one zone; the place says it better.
+    return stated, zone
+
+
+def zone_of_lines(text: str) -> tuple[str, tzinfo] | None:
+    """Return the zone most timeline lines of `text` name after their time (`14:05 UTC`), if any."""
+    counts: dict[str, int] = {}
+    for match in _LINE_ZONE_RE.finditer(text):
+        counts[match.group(1).upper()] = counts.get(match.group(1).upper(), 0) + 1
+    if not counts:
+        return None
+    token = max(counts, key=counts.get)
+    zone = named_zone(token)
+    return (token, zone) if zone else None
 
 
 def parse_date(text: str, *, day_first: bool | None = None, year: int | None = None) -> date | None:
@@ -547,13 +566,14 @@ def parse_timeline(text: str, *, default_date: date | None, tz: tzinfo = UTC,
     if day_first is None:
         day_first = numeric_date_order(text, tz)
     reader = _Reader(default_date, tz, day_first)
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    index, in_fence, last_was_event = 0, False, False
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    # Code and HTML comments, as the shared Markdown reader finds them, are never timeline lines.
+    opaque = read_outline(text).opaque_lines() if text.strip() else set()
+    index, last_was_event = 0, False
     while index < len(lines):
         line = lines[index]
-        if line.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-        if in_fence or line.lstrip().startswith(("```", "~~~")):
+        if index + 1 in opaque:
             if line.strip():
                 reader.unparsed(line)
             else:

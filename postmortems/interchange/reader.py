@@ -70,6 +70,7 @@ class Block:
     level: int = 0  # headings: 1-6
     text: str = ""  # headings: the heading's words without markup
     setext: bool = False
+    comment: bool = False  # html blocks: an HTML comment
     items: list["Item"] = field(default_factory=list)  # lists: the top-level items
 
 
@@ -89,10 +90,14 @@ class Outline:
         return [block for block in self.blocks if block.kind == "heading"]
 
     def opaque_lines(self) -> set[int]:
-        """Return the lines that are code or raw HTML (comments included): never structure."""
+        """Return the lines that are code or HTML comments: never structure.
+
+        Other raw HTML blocks (a Confluence export's `<div>`) run until a blank line and may hold
+        the document's own lines, so they are read like text.
+        """
         lines: set[int] = set()
         for block in self.blocks:
-            if block.kind in ("code_block", "html_block"):
+            if block.kind == "code_block" or (block.kind == "html_block" and block.comment):
                 lines.update(range(block.start, block.end + 1))
         return lines
 
@@ -158,6 +163,8 @@ def _block(node) -> Block:
                                     checked))
     elif kind == "paragraph":
         block.text = _plain_text(node)
+    elif kind == "html_block":
+        block.comment = (_lib.cmark_node_get_literal(node) or b"").lstrip().startswith(b"<!--")
     return block
 
 
