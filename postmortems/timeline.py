@@ -38,6 +38,13 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from datetime import timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from postmortems.interchange.chat import (
+    event_text,
+    looks_like_slack_copy,
+    parse_slack_copy,
+    placeholder,
+    replace_names,
+)
 from postmortems.interchange.reader import read_outline
 
 ROLLOVER_TOLERANCE = timedelta(hours=1)
@@ -141,6 +148,7 @@ SEPARATOR_ROW_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\
 # After a bracketed time, as chat logs write it: `[14:05] alice: text`, `[14:05] @bob: text`.
 HANDLE_RE = re.compile(r"^@?[\w.\-]{1,32}:\s+")
 NICK_RE = re.compile(r"^<(?!(?:br|hr|p|b|i|em|strong|code|kbd|s|u|sub|sup|mark)\s*/?>)[^<>\s]{1,40}>\s*", re.I)
+FULL_NAME_RE = re.compile(r"^([A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){1,3}):\s+")
 URL_RE = re.compile(r"https?://[^\s<>()\]]+")
 
 KIND_RULES = [
@@ -180,6 +188,8 @@ class ParseResult:
     unparsed_lines: list[str] = field(default_factory=list)
     # The input without what became events (tables keep their header), for the importer to keep as text.
     remainder: str = ""
+    # Chat speakers: name → placeholder ("Responder A") used in the events' text, for the rename step.
+    speakers: dict[str, str] = field(default_factory=dict)
 
 
 def guess_kind(text: str) -> str:
@@ -405,6 +415,16 @@ class _Reader:
             return None
         return _in_utc_range(when)
 
+    def speaker(self, description: str) -> str:
+        """Return a chat line's text with its speaker's full name ("Sam Rivera: …") as a placeholder."""
+        named = FULL_NAME_RE.match(description)
+        if not named:
+            return replace_names(description, self.result.speakers) if self.result.speakers else description
+        name = named.group(1)
+        if name not in self.result.speakers:
+            self.result.speakers[name] = placeholder(len(self.result.speakers))
+        return f"{self.result.speakers[name]}: {replace_names(description[named.end():], self.result.speakers)}"
+
     def add(self, when: datetime, description: str, kind: str | None = None, evidence_url: str = "") -> None:
         self.last = when
         kind = kind if kind in EVENT_KINDS else guess_kind(description)
@@ -438,6 +458,8 @@ class _Reader:
         if match:
             when = self.stamp(match)
             description = _clean_description(match.group("rest"), chat=match.group("open") == "[")
+            if match.group("open") == "[":
+                description = self.speaker(description)
             if when is not None and description:
                 if match.group("end"):
                     end = " ".join(p for p in (match.group("end"), match.group("endampm"), match.group("endtz")) if p)
@@ -563,6 +585,8 @@ def parse_timeline(text: str, *, default_date: date | None, tz: tzinfo = UTC,
     `default_date` dates the lines that carry a time only; `tz` is the zone of lines that name none;
     `day_first` settles `03/04/2024` (None: the numeric dates of `text` settle it).
     """
+    if looks_like_slack_copy(text):
+        return _chat_copy(text, default_date=default_date, tz=tz)
     if day_first is None:
         day_first = numeric_date_order(text, tz)
     reader = _Reader(default_date, tz, day_first)
@@ -598,3 +622,18 @@ def parse_timeline(text: str, *, default_date: date | None, tz: tzinfo = UTC,
         index += 1
     reader.result.remainder = "\n".join(reader.remainder).strip("\n")
     return reader.result
+
+
+def _chat_copy(text: str, *, default_date: date | None, tz: tzinfo) -> ParseResult:
+    """Return the events of a Slack copy: one per message, the speaker as a placeholder."""
+    chat = parse_slack_copy(text, default_date=default_date, tz=tz)
+    result = ParseResult(unparsed_lines=list(chat.unparsed_lines), speakers=chat.speakers)
+    for message in chat.messages:
+        if message.at is None or _in_utc_range(message.at) is None:
+            result.unparsed_lines.append(f"{message.who}  {message.clock:%H:%M}")
+            continue
+        description = event_text(message, chat.speakers)
+        result.events.append(ParsedEvent(occurred_at=message.at.astimezone(UTC), description=description,
+                                         kind_guess=guess_kind(message.text), evidence_url=""))
+    result.remainder = "\n".join(result.unparsed_lines)
+    return result

@@ -58,7 +58,10 @@ def timeline_parse(request, slug):
         }
         for event in result.events
     ]
-    return JsonResponse({"events": events, "unparsed": result.unparsed_lines})
+    data = {"events": events, "unparsed": result.unparsed_lines}
+    if result.speakers:  # chat: who each placeholder stands for, for the editor's rename step
+        data["speakers"] = [{"placeholder": label, "name": name} for name, label in result.speakers.items()]
+    return JsonResponse(data)
 
 
 @require_safe

@@ -578,6 +578,38 @@
       heading.textContent = events.length + " event" + (events.length === 1 ? "" : "s") + " found" +
         (unparsed.length ? "; " + unparsed.length + " line" + (unparsed.length === 1 ? "" : "s") + " not understood (shown below, not added)." : ".");
       preview.appendChild(heading);
+      var speakers = data.speakers || [];
+      var renames = [];
+      if (speakers.length && events.length) {
+        /* Chat names become placeholders; the author names each by role in one step. */
+        var box = document.createElement("fieldset");
+        box.className = "paste__speakers";
+        var legend = document.createElement("legend");
+        legend.textContent = "People in this chat appear as placeholders. Name each by role (e.g. “incident commander”), or leave the placeholder:";
+        box.appendChild(legend);
+        speakers.forEach(function (sp, i) {
+          var label = document.createElement("label");
+          label.setAttribute("for", "paste-speaker-" + i);
+          label.textContent = sp.placeholder + " (" + sp.name + ")";
+          var input = document.createElement("input");
+          input.type = "text";
+          input.id = "paste-speaker-" + i;
+          input.maxLength = 60;
+          input.placeholder = sp.placeholder;
+          input.setAttribute("data-placeholder", sp.placeholder);
+          renames.push(input);
+          box.appendChild(label);
+          box.appendChild(input);
+        });
+        preview.appendChild(box);
+      }
+      var renamed = function (text) {
+        renames.forEach(function (input) {
+          var role = input.value.trim();
+          if (role) text = text.split(input.getAttribute("data-placeholder")).join(role);
+        });
+        return text;
+      };
       if (events.length) {
         var table = document.createElement("table");
         table.innerHTML = "<thead><tr><th>When</th><th>Kind</th><th>What happened</th></tr></thead>";
@@ -610,7 +642,7 @@
             row.querySelector("input[name$='-occurred_at']").value = ev.occurred_at_local.replace("T", " ");
             var kind = row.querySelector("select[name$='-kind']");
             if (kind) kind.value = ev.kind;
-            row.querySelector("textarea[name$='-description']").value = ev.description;
+            row.querySelector("textarea[name$='-description']").value = renamed(ev.description);
           }, function (added, count) {
             add.textContent = "Adding… " + added + " of " + count;
           }, function () {
