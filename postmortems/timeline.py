@@ -224,8 +224,8 @@ _NAMED_RE = re.compile(r"(?-i:\b(" + "|".join(sorted((k for k in NAMED_ZONES if 
                                                     key=len, reverse=True)) + r")\b)|\b(Pacific|Mountain|Central|"
                        r"Eastern)\b(?! (?:Europe|Asia|Africa|Time Zone of))", re.I)
 _OFFSET_STATEMENT_RE = re.compile(r"(?:UTC|GMT)\s?[+-]\d{1,2}(?::?\d{2})?")
-_LINE_ZONE_RE = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])?\s*\W{0,2}\d{1,2}:\d{2}(?::\d{2})?\s?(?:[ap]\.?m\.?)?\s?"
-                           r"(?-i:(UTC|GMT|[A-Z]{2,3}T))\b", re.I | re.M)
+_LINE_ZONE_RE = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?\s?(?:[ap]\.?m\.?)?\s?(?-i:(UTC|GMT|[A-Z]{2,3}T))\b",
+                           re.I)
 _STATEMENT_RE = re.compile(r"\btimes?(?:tamps?)?\b|\btime\s*zone\b|\bclocks?\b", re.I)
 
 

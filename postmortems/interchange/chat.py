@@ -319,12 +319,13 @@ def read_slack_export(source: str | Path | bytes, *, channel: str, start: dateti
         if not isinstance(entries, list):
             raise ExportError(f"{name} should hold a list of messages")
         for entry in entries:
+            at = _timestamp(entry)
+            if at is not None and ((start and at < start) or (end and at > end)):
+                result.outside_window += 1
+                continue
             message = _export_message(entry, users, bots)
             if message is None:
                 result.skipped += 1
-                continue
-            if (start and message.at < start) or (end and message.at > end):
-                result.outside_window += 1
                 continue
             result.messages.append(message)
     result.messages.sort(key=lambda m: m.at)
@@ -332,12 +333,18 @@ def read_slack_export(source: str | Path | bytes, *, channel: str, start: dateti
     return result
 
 
+def _timestamp(entry) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(entry.get("ts")), tz=UTC).replace(microsecond=0)
+    except (AttributeError, TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
 def _export_message(entry, users: dict[str, str], bots: set[str]) -> ChatMessage | None:
     if not isinstance(entry, dict) or entry.get("type") != "message" or entry.get("subtype") in NOT_EVENTS:
         return None
-    try:
-        at = datetime.fromtimestamp(float(entry.get("ts")), tz=UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
+    at = _timestamp(entry)
+    if at is None:
         return None
     bot = entry.get("subtype") == "bot_message" or bool(entry.get("bot_id")) or entry.get("user") in bots
     who = users.get(str(entry.get("user") or ""), "") or str(entry.get("username") or "") or "Someone"

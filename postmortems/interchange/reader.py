@@ -23,6 +23,7 @@ MAX_FRONT_MATTER_DEPTH = 10
 _EXTENSIONS = (b"table", b"tasklist", b"strikethrough", b"autolink")
 _OPT_VALIDATE_UTF8 = 1 << 9
 _OPT_SOURCEPOS = 1 << 1
+_UNDERLINE_RE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
 
 
 class ReadError(Exception):
@@ -140,11 +141,23 @@ def read_outline(text: str) -> Outline:
         _lib.cmark_parser_feed(parser, data, len(data))
         root = _lib.cmark_parser_finish(parser)
         try:
-            return Outline([_block(node) for node in _children(root)])
+            blocks = [_block(node) for node in _children(root)]
         finally:
             _lib.cmark_node_free(root)
     finally:
         _lib.cmark_parser_free(parser)
+    # cmark's end lines may take in the blank lines after a block (and an HTML block's may come
+    # before its start): end each block at its last non-blank line before the next block.
+    lines = text.split("\n")
+    for index, block in enumerate(blocks):
+        limit = blocks[index + 1].start - 1 if index + 1 < len(blocks) else len(lines)
+        end = min(block.end, limit) if block.end >= block.start else limit
+        while end > block.start and not lines[end - 1].strip():
+            end -= 1
+        block.end = end
+        if block.kind == "heading":
+            block.setext = block.end > block.start and bool(_UNDERLINE_RE.match(lines[block.end - 1]))
+    return Outline(blocks)
 
 
 def _block(node) -> Block:
@@ -153,7 +166,6 @@ def _block(node) -> Block:
     if kind == "heading":
         block.level = _lib.cmark_node_get_heading_level(node)
         block.text = _plain_text(node)
-        block.setext = block.end > block.start
     elif kind == "list":
         for item in _children(node):
             checked = None
