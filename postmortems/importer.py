@@ -95,7 +95,8 @@ FACTORS_HEADING = re.compile(
     re.I,
 )
 ACTIONS_HEADING = re.compile(
-    r"\baction[- ]items?\b|\bfollow[- ]?ups?\b|\bcorrective actions?\b|\bpreventive actions?\b|"
+    r"\baction[- ]items?\b|\bfollow[- ]?ups?\b|\bcorrective (?:actions?|and prevent\w* measures)\b|"
+    r"\bpreventa?tive (?:actions?|measures)\b|"
     r"^remediation(?: (?:items|actions))?$|^next steps$|^to-?dos?$|^actions$",
     re.I,
 )
@@ -205,6 +206,10 @@ class Document:
     warnings: list[str] = field(default_factory=list)
     incident_date: date | None = None
     time_zone: tzinfo | None = None  # the zone the front matter or the text states
+    # What became structure (where the title, day and zone came from) and the lines of timeline
+    # parts that stayed text, for the per-file report.
+    structure: list[str] = field(default_factory=list)
+    text_lines: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- reading a file
@@ -230,14 +235,17 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
     text = _inline_reference_links(text)
     outline = read_outline(text)
     parts = split_sections(text, outline)
+    title_source = ("the front matter" if _text(front.get("title")) else
+                    ("the level-1 heading" if parts.title else "the file name"))
     title = _text(front.get("title")) or parts.title or title_from_filename(filename)
     if not title:
         first = next((h for h in outline.headings if not GENERIC_HEADING.match(h.text)), None)
-        title = first.text if first else ""
+        title, title_source = (first.text if first else ""), "the first heading"
     if not title:
         raise BadFile("no title: no front matter title, no heading and no file name to take it from")
     stated = _stated_zone(text, outline, parts) or zone_of_lines(text)
     doc = Document(title=title[:200], front_matter=front)
+    doc.structure.append(f"title from {title_source}")
     doc.time_zone = _zone(front.get("time_zone") or front.get("timezone")) or (stated[1] if stated else None)
     tz = doc.time_zone or tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
     if len(title) > 200:
@@ -259,6 +267,7 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
             result = parse_timeline(doc.summary, default_date=default_date, tz=tz, day_first=day_first)
             doc.events.extend(result.events)
             doc.unparsed_timeline_lines += len(result.unparsed_lines)
+            doc.text_lines.extend(result.unparsed_lines)
             doc.summary = result.remainder
         timeline_parts = {index for index, (_, body, _, _) in enumerate(sections) if _opens_with_times(body)}
     for index, (heading, body, _, _) in enumerate(sections):
@@ -268,6 +277,7 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
                                     tz=heading_zone[1] if heading_zone else tz, day_first=day_first)
             doc.events.extend(result.events)
             doc.unparsed_timeline_lines += len(result.unparsed_lines)
+            doc.text_lines.extend(result.unparsed_lines)
             if result.events:
                 default_date = default_date or result.events[0].occurred_at.date()
             body = result.remainder if result.events else body
@@ -282,6 +292,12 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
             doc.sections.append((heading, body.strip("\n")))
     doc.incident_date = stated_date or (min(e.occurred_at for e in doc.events).astimezone(tz).date()
                                         if doc.events else first_date)
+    if doc.incident_date:
+        source = "" if stated_date else " (from the timeline)" if doc.events else " (first date in the text)"
+        doc.structure.append(f"incident day {doc.incident_date:%Y-%m-%d}{source}")
+    if doc.time_zone is not None:
+        doc.structure.append(f"times in {getattr(doc.time_zone, 'key', doc.time_zone)}"
+                             + (f" (stated: {stated[0]})" if stated and not front.get("time_zone") else ""))
     if "summary" in front:
         if doc.summary and doc.summary != _text(front.get("summary")):
             doc.sections.insert(0, ("Introduction", doc.summary))
@@ -741,6 +757,8 @@ class FileReport:
     factors: int = 0
     action_items: int = 0
     notes: list[str] = field(default_factory=list)
+    structure: list[str] = field(default_factory=list)  # where the title, day and zone came from
+    text_lines: list[str] = field(default_factory=list)  # timeline lines kept as text
 
     @property
     def failed(self) -> bool:
@@ -870,7 +888,8 @@ def import_document(doc: Document, *, path: Path, digest: str, options: Options,
     existing = PostMortem.objects.filter(source_path=key).first()
     would = "would be " if options.dry_run else ""
     report = FileReport(str(path), "", sections=len(doc.sections), events=len(doc.events),
-                        factors=len(doc.factors), action_items=len(doc.action_items), notes=list(doc.warnings))
+                        factors=len(doc.factors), action_items=len(doc.action_items), notes=list(doc.warnings),
+                        structure=list(doc.structure), text_lines=list(doc.text_lines))
     if doc.unparsed_timeline_lines:
         report.notes.append(f"{doc.unparsed_timeline_lines} timeline line(s) without a readable time kept as text")
     restricted = options.restricted or _bool(doc.front_matter.get("restricted"))
