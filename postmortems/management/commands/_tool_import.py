@@ -31,6 +31,8 @@ def apply(command, timeline, *, postmortem, user, dry_run: bool, source: str):
     outcome = postmortem_add_timeline(postmortem=postmortem, user=user, events=timeline.events, times=timeline.times,
                                       action=f"added a timeline from {source}", dry_run=dry_run)
     would = "would add" if dry_run else "added"
-    filled = f"; {'would fill' if dry_run else 'filled'} {', '.join(outcome.times_filled)}" if outcome.times_filled else ""
+    filled = ""
+    if outcome.times_filled:
+        filled = f"; {'would fill' if dry_run else 'filled'} {', '.join(outcome.times_filled)}"
     command.stdout.write(f"{'Dry run, nothing written. ' if dry_run else ''}{postmortem.slug}: {would} "
                          f"{outcome.added} event(s), {outcome.already_there} already there{filled}.")
