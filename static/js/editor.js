@@ -561,6 +561,33 @@
         .catch(function () { preview.textContent = "Could not reach the server; your text is still here."; });
     });
 
+    var upload = paste.querySelector("[data-upload-url]");
+    if (upload) {
+      paste.querySelector("[data-upload-parse]").addEventListener("click", function () {
+        var files = paste.querySelector("#timeline-upload-file").files;
+        var body = new FormData();
+        for (var i = 0; i < files.length; i++) body.append("file", files[i]);
+        body.set("channel", paste.querySelector("#timeline-upload-channel").value);
+        body.set("from", paste.querySelector("#timeline-upload-from").value);
+        body.set("to", paste.querySelector("#timeline-upload-to").value);
+        preview.textContent = "Reading…";
+        fetch(upload.getAttribute("data-upload-url"), {
+          method: "POST", body: body, credentials: "same-origin",
+          headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
+        }).then(function (r) {
+          return r.json().catch(function () { return { error: "The server could not read that file." }; });
+        }).then(function (data) { showPreview(data); })
+          .catch(function () { preview.textContent = "Could not reach the server; choose the file again to retry."; });
+      });
+    }
+
+    var fillEmptyTimes = function (times) {
+      Object.keys(times || {}).forEach(function (name) {
+        var input = form.querySelector("input[name='" + name + "']");
+        if (input && !input.value) { input.value = times[name]; markDirty(); }
+      });
+    };
+
     var PREVIEW_ROWS = 200;
 
     var showPreview = function (data) {
@@ -578,6 +605,12 @@
       heading.textContent = events.length + " event" + (events.length === 1 ? "" : "s") + " found" +
         (unparsed.length ? "; " + unparsed.length + " line" + (unparsed.length === 1 ? "" : "s") + " not understood (shown below, not added)." : ".");
       preview.appendChild(heading);
+      (data.report || []).forEach(function (line) {
+        var note = document.createElement("p");
+        note.className = "help";
+        note.textContent = line;
+        preview.appendChild(note);
+      });
       var speakers = data.speakers || [];
       var renames = [];
       if (speakers.length && events.length) {
@@ -647,6 +680,7 @@
             add.textContent = "Adding… " + added + " of " + count;
           }, function () {
             markDirty();
+            fillEmptyTimes(data.times);
             preview.textContent = "Added " + events.length + " event" + (events.length === 1 ? "" : "s") + ". Check them below, then save.";
             paste.querySelector("#timeline-paste").value = unparsed.join("\n");
           });
