@@ -75,7 +75,7 @@ def _local(when, zone) -> str:
 
 
 def _window_edge(value: str, zone):
-    """Return the aware time a `datetime-local` field holds (in the user's zone), None when empty, or raise ValueError."""
+    """Return the aware time a `datetime-local` field holds (in the user's zone), or None; ValueError if bad."""
     if not value.strip():
         return None
     when = datetime.fromisoformat(value.strip())
