@@ -8,11 +8,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from postmortems.access import get_postmortem_for
-from postmortems.exporter import postmortem_to_markdown
 from postmortems.interchange.chat import ExportError, PagingError, read_pagerduty, read_slack_export
+from postmortems.interchange.exporter import postmortem_to_markdown
+from postmortems.interchange.timeline import parse_timeline
 from postmortems.interchange.tools import from_chat, from_paging
 from postmortems.ratelimit import rate_limited, seconds
-from postmortems.timeline import parse_timeline
 
 MAX_PASTE_CHARS = 100_000
 MAX_PASTE_LINES = 2_000

@@ -69,7 +69,7 @@ class Block:
     start: int
     end: int
     level: int = 0  # headings: 1-6
-    text: str = ""  # headings: the heading's words without markup
+    text: str = ""  # headings: the heading's words without markup (other blocks: empty)
     setext: bool = False
     comment: bool = False  # html blocks: an HTML comment
     items: list["Item"] = field(default_factory=list)  # lists: the top-level items
@@ -173,8 +173,6 @@ def _block(node) -> Block:
                 checked = bool(_lib.cmark_gfm_extensions_get_tasklist_item_checked(item))
             block.items.append(Item(_lib.cmark_node_get_start_line(item), _lib.cmark_node_get_end_line(item),
                                     checked))
-    elif kind == "paragraph":
-        block.text = _plain_text(node)
     elif kind == "html_block":
         block.comment = (_lib.cmark_node_get_literal(node) or b"").lstrip().startswith(b"<!--")
     return block

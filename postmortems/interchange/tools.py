@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from postmortems.interchange.chat import ChatMessage, PagingResult, event_text
-from postmortems.timeline import guess_kind
+from postmortems.interchange.timeline import guess_kind
 
 
 @dataclass

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from postmortems.importer import read_document
 from postmortems.interchange.chat import (
     ExportError,
     PagingError,
@@ -20,8 +19,9 @@ from postmortems.interchange.chat import (
     read_pagerduty,
     read_slack_export,
 )
+from postmortems.interchange.importer import read_document
 from postmortems.interchange.reader import read_outline, split_sections, title_from_filename
-from postmortems.timeline import numeric_date_order, parse_timeline, stated_zone
+from postmortems.interchange.timeline import numeric_date_order, parse_timeline, stated_zone
 
 CORPUS = Path(__file__).resolve().parent.parent / "data" / "import_corpus"
 EXPECTED = json.loads((CORPUS / "EXPECTED.json").read_text(encoding="utf-8"))["files"]

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from postmortems.importer import BadFile, parse_duration, read_document
+from postmortems.interchange.importer import BadFile, parse_duration, read_document
 from postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -369,7 +369,7 @@ def test_action_item_imported_done_has_a_completion_time(full):
 def test_a_file_that_fails_to_save_rolls_back_alone(tmp_path, monkeypatch):
     from django.db import IntegrityError
 
-    from postmortems import importer
+    from postmortems.interchange import importer
 
     for name in ("a", "b", "c"):
         write(tmp_path, f"{name}.md", f"# Incident {name}\n\n## Summary\n\nText {name}.")

@@ -1,4 +1,4 @@
-"""manage.py import_markdown PATH [PATH ...]: bring Markdown post-mortems in (see postmortems/importer.py)."""
+"""manage.py import_markdown PATH [PATH ...]: bring Markdown post-mortems in (see postmortems/interchange/)."""
 
 import sys
 import zoneinfo
@@ -6,7 +6,7 @@ import zoneinfo
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from postmortems.importer import FileReport, Options, import_paths, markdown_files
+from postmortems.interchange.importer import FileReport, Options, import_paths, markdown_files
 from postmortems.models import Status, Team, Template
 
 TEXT_LINES_SHOWN = 20

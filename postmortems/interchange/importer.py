@@ -52,6 +52,16 @@ from postmortems.interchange.reader import (
     split_sections,
     title_from_filename,
 )
+from postmortems.interchange.timeline import (
+    ParsedEvent,
+    cell_text,
+    find_date,
+    numeric_date_order,
+    parse_timeline,
+    split_row,
+    stated_zone,
+    zone_of_lines,
+)
 from postmortems.models import (
     IMPORT_ACTIONS,
     ActionItem,
@@ -72,16 +82,6 @@ from postmortems.models import (
     incident_time_error,
 )
 from postmortems.services import check_restriction_change, postmortem_record_change, unique_slug
-from postmortems.timeline import (
-    ParsedEvent,
-    cell_text,
-    find_date,
-    numeric_date_order,
-    parse_timeline,
-    split_row,
-    stated_zone,
-    zone_of_lines,
-)
 from postmortems.weblinks import removed_link_note, validate_web_url
 
 COMMIT_EVERY = 50
