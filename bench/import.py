@@ -9,6 +9,12 @@ through `manage.py import_markdown` exactly as a user would (revisions, search i
     .venv/bin/python bench/import.py --count 200 --keep /tmp/hs_bench_import
 
 Target: at least 50 post-mortems per second on SQLite.
+
+First it measures the importer on the hand-written corpus in tests/data/import_corpus/ against its
+answer key (EXPECTED.json): files imported whole (target 100%), the share of timeline lines that
+carry a time which became events at the right instant (target >= 95%), and how the product's own
+date grammar compares with python-dateutil (`parser.parse(fuzzy=True)`) on those lines, for
+accuracy and speed (`pip install python-dateutil` for that comparison; it is skipped without it).
 """
 
 import argparse
@@ -85,6 +91,94 @@ def write_files(folder: Path, count: int, seed: int = 7) -> None:
         (folder / f"pm-{n:05d}.md").write_text("\n".join(lines), encoding="utf-8")
 
 
+CORPUS = ROOT / "tests" / "data" / "import_corpus"
+
+
+def corpus_figures(workdir: Path) -> None:
+    """Import the corpus through `import_markdown` and score it against EXPECTED.json."""
+    import json
+    import shutil
+
+    from django.core.management import call_command
+
+    from postmortems.models import PostMortem
+
+    expected = json.loads((CORPUS / "EXPECTED.json").read_text(encoding="utf-8"))["files"]
+    names = sorted(name for name, entry in expected.items() if entry["kind"] == "markdown")
+    folder = workdir / "corpus"
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        shutil.copyfile(CORPUS / name, folder / name)
+    out = StringIO()
+    started = time.perf_counter()
+    try:
+        call_command("import_markdown", str(folder), verbosity=1, stdout=out, stderr=StringIO())
+    except Exception as error:  # noqa: BLE001 (a failed file is what we are counting)
+        print(f"import_markdown: {error}")
+    elapsed = time.perf_counter() - started
+    imported = {pm.source_path.rsplit("/", 1)[-1]: pm for pm in PostMortem.objects.prefetch_related("timeline_events")}
+    whole = sum(1 for name in names if name in imported)
+    wanted = found = extra = 0
+    for name in names:
+        want = [datetime.fromisoformat(e["utc"].replace("Z", "+00:00"))
+                for e in expected[name]["timeline"]["events"] if e.get("utc")]
+        pool = [e.occurred_at for e in imported[name].timeline_events.all()] if name in imported else []
+        wanted += len(want)
+        for when in want:
+            if when in pool:
+                pool.remove(when)
+                found += 1
+        extra += len(pool)
+    print(f"corpus: {whole}/{len(names)} files imported whole ({whole / len(names):.0%}, target 100%); "
+          f"{found}/{wanted} time-bearing timeline lines became events at the right instant "
+          f"({found / wanted:.1%}, target >= 95%); {extra} events no line states; "
+          f"{len(names) / elapsed:.0f} post-mortems/s")
+    grammar_comparison(expected, names)
+    PostMortem.objects.all().delete()
+
+
+def grammar_comparison(expected: dict, names: list[str]) -> None:
+    """Read each expected timeline line alone, with its day and zone as context, by both grammars."""
+    from datetime import date as date_type
+    from zoneinfo import ZoneInfo
+
+    from postmortems.interchange.timeline import parse_timeline
+
+    cases = []
+    for name in names:
+        zone = ZoneInfo(expected[name]["timezone"]["iana"]) if expected[name]["timezone"] else UTC
+        for event in expected[name]["timeline"]["events"]:
+            if event.get("utc"):
+                at = datetime.fromisoformat(event["at"])
+                cases.append((event["text"], at, zone))
+    started = time.perf_counter()
+    own = 0
+    for text, at, zone in cases:
+        events = parse_timeline(text, default_date=at.date(), tz=zone).events
+        own += bool(events) and events[0].occurred_at.astimezone(zone).replace(tzinfo=None) == at
+    own_time = time.perf_counter() - started
+    print(f"own grammar: {own}/{len(cases)} lines read alone at the right local time ({own / len(cases):.1%}), "
+          f"{own_time / len(cases) * 1e6:.0f} µs a line")
+    try:
+        from dateutil import parser as dateutil_parser
+    except ImportError:
+        print("python-dateutil not installed: comparison skipped")
+        return
+    started = time.perf_counter()
+    theirs = 0
+    for text, at, _zone in cases:
+        try:
+            parsed = dateutil_parser.parse(text.lstrip("-*[ "), fuzzy=True,
+                                           default=datetime.combine(at.date(), datetime.min.time()))
+        except (ValueError, OverflowError):
+            continue
+        theirs += parsed.replace(tzinfo=None) == at
+    their_time = time.perf_counter() - started
+    print(f"python-dateutil (fuzzy): {theirs}/{len(cases)} ({theirs / len(cases):.1%}), "
+          f"{their_time / len(cases) * 1e6:.0f} µs a line")
+    del date_type
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000)
@@ -110,6 +204,7 @@ def main() -> None:
     from postmortems.models import ActionItem, ContributingFactor, PostMortem, TimelineEvent
 
     call_command("migrate", verbosity=0)
+    corpus_figures(workdir)
     write_files(folder, args.count)
     print(f"{args.count} Markdown files in {folder}; database {database}")
 

@@ -973,3 +973,48 @@ def template_duplicate(*, template: Template) -> Template:
         for s in template.sections.all()
     )
     return copy
+# ---------------------------------------------------------------- timelines from chat and paging tools
+
+TOOL_TIME_FIELDS = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+
+
+@dataclass
+class TimelineImport:
+    added: int
+    already_there: int
+    times_filled: list[str]
+    result: SaveResult | None
+
+
+@transaction.atomic
+def postmortem_add_timeline(
+    *, postmortem: PostMortem, user, events: list[dict], times: dict | None = None,
+    action: str = "added a timeline from a tool", comment: str = "", dry_run: bool = False,
+) -> TimelineImport:
+    """Add `events` ({"when": aware datetime, "kind", "description", "evidence_url"?}) to the timeline
+    of `postmortem` (its pending amendment when published), leaving out those already there, and fill
+    the incident times in `times` ({"started_at": datetime, …}) that are still empty.
+
+    Goes through `postmortem_save`, so the change is one revision and importing again adds nothing.
+    """
+    document, _ = working_document(postmortem)
+    seen = {(_parse_time(row["when"]), row["description"]) for row in document["timeline"]}
+    rows, already = [], 0
+    for event in events:
+        key = (event["when"], event["description"])
+        if key in seen:
+            already += 1
+            continue
+        seen.add(key)
+        rows.append({"id": None, "when": _iso(event["when"]), "kind": event.get("kind") or "observation",
+                     "description": event["description"], "evidence_url": event.get("evidence_url", "")})
+    filled = [name for name, value in (times or {}).items()
+              if name in TOOL_TIME_FIELDS and value is not None and not document.get(name)]
+    if dry_run or (not rows and not filled):
+        return TimelineImport(added=len(rows), already_there=already, times_filled=filled, result=None)
+    changed = {**document, "timeline": [*document["timeline"], *rows]}
+    for name in filled:
+        changed[name] = _iso(times[name])
+    result = postmortem_save(postmortem=postmortem, user=user, base_version=postmortem.version, document=changed,
+                             action=action, comment=comment)
+    return TimelineImport(added=len(rows), already_there=already, times_filled=filled, result=result)

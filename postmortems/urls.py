@@ -21,6 +21,7 @@ urlpatterns = [
     path("markdownx/upload/", views.image_upload, name="markdownx_upload"),
     # The timeline paste reader and the Markdown export.
     path("postmortems/<slug:slug>/timeline/parse/", timeline_views.timeline_parse, name="timeline_parse"),
+    path("postmortems/<slug:slug>/timeline/upload/", timeline_views.timeline_upload, name="timeline_upload"),
     path("postmortems/<slug:slug>/export.md", timeline_views.postmortem_export_markdown,
          name="postmortem_export_markdown"),
     # The language coach.

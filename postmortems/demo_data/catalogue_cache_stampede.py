@@ -45,6 +45,11 @@ POSTMORTEM = {
             permanently. The on-call engineer enabled it at 14:19, database CPU fell to 60% and latency
             recovered by 14:24. By 14:50 the cache was warm again and we closed the incident.
 
+            Notes from the first draft, to rework before review: the platform team should have read
+            the maintenance notice more carefully. Obviously the cache needed a replica. The on-call
+            engineer failed to check the Redis dashboard first. This was a careless mistake that could
+            easily have been avoided.
+
             *Still to write: the conversation with the provider about the maintenance notice wording.*
         """,
     },

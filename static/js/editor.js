@@ -553,6 +553,33 @@
         .catch(function () { preview.textContent = "Could not reach the server; your text is still here."; });
     });
 
+    var upload = paste.querySelector("[data-upload-url]");
+    if (upload) {
+      paste.querySelector("[data-upload-parse]").addEventListener("click", function () {
+        var files = paste.querySelector("#timeline-upload-file").files;
+        var body = new FormData();
+        for (var i = 0; i < files.length; i++) body.append("file", files[i]);
+        body.set("channel", paste.querySelector("#timeline-upload-channel").value);
+        body.set("from", paste.querySelector("#timeline-upload-from").value);
+        body.set("to", paste.querySelector("#timeline-upload-to").value);
+        preview.textContent = "Reading…";
+        fetch(upload.getAttribute("data-upload-url"), {
+          method: "POST", body: body, credentials: "same-origin",
+          headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
+        }).then(function (r) {
+          return r.json().catch(function () { return { error: "The server could not read that file." }; });
+        }).then(function (data) { showPreview(data); })
+          .catch(function () { preview.textContent = "Could not reach the server; choose the file again to retry."; });
+      });
+    }
+
+    var fillEmptyTimes = function (times) {
+      Object.keys(times || {}).forEach(function (name) {
+        var input = form.querySelector("input[name='" + name + "']");
+        if (input && !input.value) { input.value = times[name]; markDirty(); }
+      });
+    };
+
     var PREVIEW_ROWS = 200;
 
     var showPreview = function (data) {
@@ -570,6 +597,44 @@
       heading.textContent = events.length + " event" + (events.length === 1 ? "" : "s") + " found" +
         (unparsed.length ? "; " + unparsed.length + " line" + (unparsed.length === 1 ? "" : "s") + " not understood (shown below, not added)." : ".");
       preview.appendChild(heading);
+      (data.report || []).forEach(function (line) {
+        var note = document.createElement("p");
+        note.className = "help";
+        note.textContent = line;
+        preview.appendChild(note);
+      });
+      var speakers = data.speakers || [];
+      var renames = [];
+      if (speakers.length && events.length) {
+        /* Chat names become placeholders; the author names each by role in one step. */
+        var box = document.createElement("fieldset");
+        box.className = "paste__speakers";
+        var legend = document.createElement("legend");
+        legend.textContent = "People in this chat appear as placeholders. Name each by role (e.g. “incident commander”), or leave the placeholder:";
+        box.appendChild(legend);
+        speakers.forEach(function (sp, i) {
+          var label = document.createElement("label");
+          label.setAttribute("for", "paste-speaker-" + i);
+          label.textContent = sp.placeholder + " (" + sp.name + ")";
+          var input = document.createElement("input");
+          input.type = "text";
+          input.id = "paste-speaker-" + i;
+          input.maxLength = 60;
+          input.placeholder = sp.placeholder;
+          input.setAttribute("data-placeholder", sp.placeholder);
+          renames.push(input);
+          box.appendChild(label);
+          box.appendChild(input);
+        });
+        preview.appendChild(box);
+      }
+      var renamed = function (text) {
+        renames.forEach(function (input) {
+          var role = input.value.trim();
+          if (role) text = text.split(input.getAttribute("data-placeholder")).join(role);
+        });
+        return text;
+      };
       if (events.length) {
         var table = document.createElement("table");
         table.innerHTML = "<thead><tr><th>When</th><th>Kind</th><th>What happened</th></tr></thead>";
@@ -602,7 +667,7 @@
             row.querySelector("input[name$='-occurred_at']").value = ev.occurred_at_local.replace("T", " ");
             var kind = row.querySelector("select[name$='-kind']");
             if (kind) kind.value = ev.kind;
-            row.querySelector("textarea[name$='-description']").value = ev.description;
+            row.querySelector("textarea[name$='-description']").value = renamed(ev.description);
           };
           // Empty rows at the end of the timeline (the blank one offered for typing) take the first
           // events, so the pasted events do not land after an empty row.
@@ -614,6 +679,7 @@
             add.textContent = "Adding… " + added + " of " + count;
           }, function () {
             markDirty();
+            fillEmptyTimes(data.times);
             preview.textContent = "Added " + events.length + " event" + (events.length === 1 ? "" : "s") + ". Check them below, then save.";
             paste.querySelector("#timeline-paste").value = unparsed.join("\n");
           });

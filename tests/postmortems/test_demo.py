@@ -27,6 +27,9 @@ from postmortems.models import (
 )
 
 # Words a blameless write-up does without: judgement, counterfactuals and minimising.
+# The one place the demo keeps language the coach flags: a draft's first-pass notes.
+FIRST_DRAFT_SECTION = ("catalogue-cache-stampede-after-redis-maintenance", "What happened")
+FIRST_DRAFT_NOTES = re.compile(r"Notes from the first draft[^\n]*")
 BLAMING = re.compile(
     r"\b(careless\w*|human error|should have|could have|would have|if only|blame\w*|fault|stupid|"
     r"negligen\w*|sloppy|lazy|incompetent|mistakes?|forgot to|neglected to|didn't bother|failed to|"
@@ -215,15 +218,24 @@ def test_no_blaming_language_anywhere(demo):
     texts += [("link", "note", link.note) for link in RelatedLink.objects.all()]
     texts += [(rl.slug, "item", item.note) for rl in ReadingList.objects.all() for item in rl.items.all()]
     for where, part, body in texts:
+        if (where, part) == FIRST_DRAFT_SECTION:
+            body = FIRST_DRAFT_NOTES.sub("", body)
         assert not BLAMING.search(body), (where, part, BLAMING.search(body)[0])
         assert not {word for word in re.findall(r"\w+", body) if word in names}, (where, part)
 
 
-def test_the_coach_finds_nothing_to_fix(demo):
+def test_the_coach_flags_only_the_first_draft_notes(demo):
+    """One draft keeps its author's first-pass notes, so the coach and its trends have something to show
+    on a fresh install; everything else reads as a finished, blameless write-up."""
     if not LanguageRule.objects.exists():
         pytest.skip("No language rules shipped yet.")
-    findings = LanguageFinding.objects.select_related("postmortem")
-    assert [(f.postmortem.slug, f.location, f.text) for f in findings] == []
+    findings = list(LanguageFinding.objects.select_related("postmortem"))
+    assert {f.postmortem.slug for f in findings} == {FIRST_DRAFT_SECTION[0]}
+    assert all(f.postmortem.status == Status.DRAFT for f in findings)
+    notes = FIRST_DRAFT_NOTES.search(
+        PostMortem.objects.get(slug=FIRST_DRAFT_SECTION[0]).sections.get(heading=FIRST_DRAFT_SECTION[1]).body)[0]
+    assert all(f.text in notes for f in findings)
+    assert len(findings) >= 5 and len({f.category for f in findings}) >= 3
 
 
 def test_links_and_reading_lists_point_at_published_write_ups_readers_can_see(demo):

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from postmortems.exporter import postmortem_to_markdown
+from postmortems.interchange.exporter import postmortem_to_markdown
 from postmortems.models import (
     ActionItem,
     ActionStatus,

@@ -246,7 +246,7 @@ def test_imported_revisions_and_deleted_users_do_not_break_the_page(client, read
 
 
 def test_a_post_mortem_from_the_markdown_import_shows_its_history(client, facilitator, tmp_path):
-    from postmortems.importer import Options, import_paths
+    from postmortems.interchange.importer import Options, import_paths
 
     path = tmp_path / "outage.md"
     path.write_text("---\nstatus: published\n---\n# Disk full on db-1\n\n## Timeline\n\n"

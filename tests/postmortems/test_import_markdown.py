@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from postmortems.importer import BadFile, parse_duration, read_document
+from postmortems.interchange.importer import BadFile, parse_duration, read_document
 from postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -258,7 +258,6 @@ def test_file_edited_in_hindsight_since_import_is_not_overwritten_unless_asked(d
 @pytest.mark.parametrize("name, content, reason", [
     ("latin1.md", "# Café\n\nsummary".encode("latin-1"), "not UTF-8 (byte 0xe9"),
     ("empty.md", b"  \n\n", "empty file"),
-    ("no-heading.md", b"Just some text\n\n## Section\n\nbody", "no `#` heading"),
     ("bad-yaml.md", b"---\ntitle: [unclosed\n---\n# T\n", "front matter is not valid YAML"),
     ("list-yaml.md", b"---\n- a\n- b\n---\n# T\n", "front matter is not a mapping"),
 ])
@@ -370,7 +369,7 @@ def test_action_item_imported_done_has_a_completion_time(full):
 def test_a_file_that_fails_to_save_rolls_back_alone(tmp_path, monkeypatch):
     from django.db import IntegrityError
 
-    from postmortems import importer
+    from postmortems.interchange import importer
 
     for name in ("a", "b", "c"):
         write(tmp_path, f"{name}.md", f"# Incident {name}\n\n## Summary\n\nText {name}.")
@@ -426,3 +425,11 @@ def test_overwriting_a_published_post_mortem_makes_an_amendment_for_review(full,
     assert pm.summary.startswith("Checkout failed for 41 minutes")
     assert pm.resolved_at == datetime(2024, 3, 1, 14, 46, tzinfo=UTC)
     assert {s.heading: s.pk for s in pm.sections.all()} == section_ids
+
+
+def test_a_file_without_a_title_heading_takes_its_title_from_the_file_name(tmp_path):
+    write(tmp_path, "2023-11-03-no-heading.md", "Just some text\n\n## Section\n\nbody")
+    run(tmp_path)
+    pm = PostMortem.objects.get()
+    assert pm.title == "No heading"
+    assert pm.summary == "Just some text"

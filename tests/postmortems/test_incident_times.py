@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from postmortems import services
-from postmortems.importer import Options, import_paths
+from postmortems.interchange.importer import Options, import_paths
+from postmortems.interchange.timeline import parse_timeline
 from postmortems.models import PostMortem, Template, TimelineEvent, incident_time_bounds
-from postmortems.timeline import parse_timeline
 from tests.postmortems.admin_support import PM_LIST, form_data
 from tests.postmortems.test_views import editor_data
 

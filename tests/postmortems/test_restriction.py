@@ -9,7 +9,7 @@ from django.test import RequestFactory
 
 from postmortems import services
 from postmortems.admin import PostMortemAdmin
-from postmortems.importer import Options, import_paths
+from postmortems.interchange.importer import Options, import_paths
 from postmortems.models import PostMortem, Status, Template
 from tests.postmortems.test_views import editor_data
 

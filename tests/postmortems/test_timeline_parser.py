@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from postmortems.timeline import find_date, guess_kind, parse_timeline, parse_zone
+from postmortems.interchange.timeline import find_date, guess_kind, parse_timeline, parse_zone
 
 DAY = date(2024, 3, 1)
 OSLO = ZoneInfo("Europe/Oslo")

@@ -133,3 +133,32 @@ def test_csrf_token_is_required(author, draft):
     client.cookies["csrftoken"] = token
     response = client.post(url(draft), {"text": TEXT, "csrfmiddlewaretoken": token})
     assert response.status_code == 200
+
+
+SLACK_COPY = (
+    "Friday, March 1st\n"
+    "Priya Shah  2:02 PM\n"
+    "checkout is throwing 500s\n"
+    "second line of the same message (edited)\n"
+    ":eyes: 1\n"
+    "3 replies\n"
+    "Ken Abara  2:05 PM\n"
+    "rolled back, Priya can you post the status page?\n"
+    "2:06\n"
+    "status page posted\n"
+)
+
+
+def test_slack_copy_format_is_read_with_speakers_as_placeholders(client, author, draft):
+    client.force_login(author)
+    data = client.post(url(draft), {"text": SLACK_COPY}).json()
+    assert [e["occurred_at"] for e in data["events"]] == [
+        "2024-03-01T14:02:00+00:00", "2024-03-01T14:05:00+00:00", "2024-03-01T14:06:00+00:00"]
+    assert data["events"][0]["description"] == (
+        "Responder A: checkout is throwing 500s\nsecond line of the same message")
+    assert data["events"][1]["description"] == "Responder B: rolled back, Responder A can you post the status page?"
+    assert data["events"][2]["description"] == "Responder B: status page posted"
+    assert data["speakers"] == [{"placeholder": "Responder A", "name": "Priya Shah"},
+                                {"placeholder": "Responder B", "name": "Ken Abara"}]
+    assert data["unparsed"] == []
+    assert "Priya" not in " ".join(e["description"] for e in data["events"])

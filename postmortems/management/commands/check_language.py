@@ -20,8 +20,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from postmortems import coach
+from postmortems.interchange.reader import read_outline
 
-HEADING_RE = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 HEADING_KINDS = [
     (re.compile(r"summary|overview|tl;?dr", re.I), "summary"),
@@ -42,17 +42,26 @@ def kind_for_heading(heading: str) -> str:
 
 
 def split_sections(markdown: str, default_kind: str) -> list[tuple[int, str, str]]:
-    """Return (offset, kind, text) for each part of `markdown` between headings."""
+    """Return (offset, kind, text) for each part of `markdown` between headings.
+
+    Headings are found by the shared Markdown reader (cmark-gfm): ATX and setext, never a `#` line
+    inside fenced code.
+    """
     start = 0
     front = FRONT_MATTER_RE.match(markdown)
     if front:
         start = front.end()
-    parts, kind = [], default_kind
-    for heading in HEADING_RE.finditer(markdown, start):
-        parts.append((start, kind, markdown[start:heading.start()]))
-        kind = kind_for_heading(heading.group(2))
-        start = heading.end()
-    parts.append((start, kind, markdown[start:]))
+    body = markdown[start:]
+    line_starts = [0] + [m.end() for m in re.finditer("\n", body)]
+    parts, kind, position = [], default_kind, 0
+    for heading in read_outline(body).headings:
+        heading_start = line_starts[heading.start - 1]
+        # The part starts at the end of the heading's last line (its newline belongs to the part).
+        heading_end = line_starts[heading.end] - 1 if heading.end < len(line_starts) else len(body)
+        parts.append((start + position, kind, body[position:heading_start]))
+        kind = kind_for_heading(heading.text)
+        position = heading_end
+    parts.append((start + position, kind, body[position:]))
     return [part for part in parts if part[2].strip()]
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from postmortems.exporter import postmortem_to_markdown
+from postmortems.interchange.exporter import postmortem_to_markdown
 from postmortems.models import PostMortem, Status
 
 

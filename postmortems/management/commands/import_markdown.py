@@ -1,4 +1,4 @@
-"""manage.py import_markdown PATH [PATH ...]: bring Markdown post-mortems in (see postmortems/importer.py)."""
+"""manage.py import_markdown PATH [PATH ...]: bring Markdown post-mortems in (see postmortems/interchange/)."""
 
 import sys
 import zoneinfo
@@ -6,9 +6,10 @@ import zoneinfo
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from postmortems.importer import FileReport, Options, import_paths, markdown_files
+from postmortems.interchange.importer import FileReport, Options, import_paths, markdown_files
 from postmortems.models import Status, Team, Template
 
+TEXT_LINES_SHOWN = 20
 PROGRESS_FROM = 20  # files; smaller batches finish before a bar would help
 
 
@@ -116,6 +117,14 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(line) + f" ({report.describe()})")
         for note in report.notes if verbosity >= 1 else []:
             self.stdout.write(f"           note: {note}")
+        if verbosity >= 2:
+            if report.structure:
+                self.stdout.write(f"           read: {'; '.join(report.structure)}")
+            for line in report.text_lines[:TEXT_LINES_SHOWN]:
+                self.stdout.write(f"           stayed text: {line.strip()[:120]}")
+            if len(report.text_lines) > TEXT_LINES_SHOWN:
+                more = len(report.text_lines) - TEXT_LINES_SHOWN
+                self.stdout.write(f"           …and {more} more line(s) kept as text")
 
     def _summary(self, reports: list[FileReport], dry_run: bool):
         counts: dict[str, int] = {}

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
-import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -45,6 +44,24 @@ from django.utils.text import slugify
 from taggit.models import Tag, TaggedItem
 
 from postmortems.forms import TAG_MAX_LENGTH
+from postmortems.interchange.reader import (
+    GENERIC_HEADING,
+    ReadError,
+    read_outline,
+    split_front_matter,
+    split_sections,
+    title_from_filename,
+)
+from postmortems.interchange.timeline import (
+    ParsedEvent,
+    cell_text,
+    find_date,
+    numeric_date_order,
+    parse_timeline,
+    split_row,
+    stated_zone,
+    zone_of_lines,
+)
 from postmortems.models import (
     IMPORT_ACTIONS,
     ActionItem,
@@ -65,14 +82,11 @@ from postmortems.models import (
     incident_time_error,
 )
 from postmortems.services import check_restriction_change, postmortem_record_change, unique_slug
-from postmortems.timeline import ParsedEvent, cell_text, find_date, parse_timeline, split_row
 from postmortems.weblinks import removed_link_note, validate_web_url
 
 COMMIT_EVERY = 50
 # Hostile files: the largest write-up in the DFDS archive is 14 KB, so 2 MB is room for any real one.
 MAX_FILE_BYTES = 2 * 1024 * 1024
-# Front matter is a flat mapping with a few lists; deeper nesting is no post-mortem's.
-MAX_FRONT_MATTER_DEPTH = 10
 
 TIMELINE_HEADING = re.compile(r"\btimelines?\b|\bchronolog|\bsequence of events\b|\border of events\b", re.I)
 FACTORS_HEADING = re.compile(
@@ -81,11 +95,13 @@ FACTORS_HEADING = re.compile(
     re.I,
 )
 ACTIONS_HEADING = re.compile(
-    r"\baction[- ]items?\b|\bfollow[- ]?ups?\b|\bcorrective actions?\b|\bpreventive actions?\b|"
+    r"\baction[- ]items?\b|\bfollow[- ]?ups?\b|\bcorrective (?:actions?|and prevent\w* measures)\b|"
+    r"\bpreventa?tive (?:actions?|measures)\b|"
     r"^remediation(?: (?:items|actions))?$|^next steps$|^to-?dos?$|^actions$",
     re.I,
 )
 SUMMARY_HEADING = re.compile(r"^(?:summary|executive summary|overview|tl;?dr)$", re.I)
+INCIDENT_SUMMARY_HEADING = re.compile(r"^(?:(?:issue|incident|executive) )?(?:summary|overview|tl;?dr)$", re.I)
 HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 LIST_ITEM_RE = re.compile(r"^( {0,3})(?:[-*+]|\d{1,3}[.)])[ \t]+(.*)$")
 REFERENCE_DEF_RE = re.compile(r"^ {0,3}\[([^\]]+)\]:[ \t]*<?(\S+?)>?(?:[ \t]+[\"'(].*[\"')])?[ \t]*$")
@@ -157,34 +173,6 @@ class BadFile(Exception):
     """The file cannot be imported; the message says why."""
 
 
-class _FrontMatterLoader(yaml.SafeLoader):
-    """YAML's safe loader without anchors and aliases, and with a cap on nesting.
-
-    Nine lines of nested aliases expand to a billion values once read, and thousands of nested
-    brackets exhaust Python's stack; neither belongs in a post-mortem's front matter.
-    """
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self._depth = 0
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", event.start_mark)
-        if getattr(event, "anchor", None):
-            raise yaml.composer.ComposerError(None, None, "anchors (&name) are not allowed", event.start_mark)
-        self._depth += 1
-        if self._depth > MAX_FRONT_MATTER_DEPTH:
-            raise yaml.composer.ComposerError(
-                None, None, f"values nest deeper than {MAX_FRONT_MATTER_DEPTH} levels", event.start_mark
-            )
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
 @dataclass
 class ParsedFactor:
     description: str
@@ -216,6 +204,12 @@ class Document:
     action_items: list[ParsedActionItem] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    incident_date: date | None = None
+    time_zone: tzinfo | None = None  # the zone the front matter or the text states
+    # What became structure (where the title, day and zone came from) and the lines of timeline
+    # parts that stayed text, for the per-file report.
+    structure: list[str] = field(default_factory=list)
+    text_lines: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- reading a file
@@ -234,27 +228,56 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise BadFile("empty file")
-    front, text = _front_matter(text)
+    try:
+        front, text = split_front_matter(text)
+    except ReadError as error:
+        raise BadFile(str(error)) from None
     text = _inline_reference_links(text)
-    title, before, intro, sections = _split(text)
-    title = _text(front.get("title")) or title
+    outline = read_outline(text)
+    parts = split_sections(text, outline)
+    title_source = ("the front matter" if _text(front.get("title")) else
+                    ("the level-1 heading" if parts.title else "the file name"))
+    title = _text(front.get("title")) or parts.title or title_from_filename(filename)
     if not title:
-        raise BadFile("no `#` heading to take the title from")
-    tz = _zone(front.get("time_zone") or front.get("timezone")) or tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        first = next((h for h in outline.headings if not GENERIC_HEADING.match(h.text)), None)
+        title, title_source = (first.text if first else ""), "the first heading"
+    if not title:
+        raise BadFile("no title: no front matter title, no heading and no file name to take it from")
+    stated = _stated_zone(text, outline, parts) or zone_of_lines(text)
     doc = Document(title=title[:200], front_matter=front)
+    doc.structure.append(f"title from {title_source}")
+    doc.time_zone = _zone(front.get("time_zone") or front.get("timezone")) or (stated[1] if stated else None)
+    tz = doc.time_zone or tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
     if len(title) > 200:
         doc.warnings.append("title cut to 200 characters")
-    doc.summary = "\n\n".join(part for part in (before, intro) if part)
-    default_date = (
-        _as_date(front.get("started") or front.get("started_at") or front.get("date")
-                 or front.get("incident_start"))
-        or find_date(title) or find_date(Path(filename).stem)
-    )
-    for heading, body in sections:
-        if TIMELINE_HEADING.search(heading):
-            result = parse_timeline(body, default_date=default_date, tz=tz)
+    doc.summary = "\n\n".join(part for part in (parts.before, parts.intro) if part)
+    opaque = outline.opaque_lines()
+    plain = "\n".join("" if number in opaque else line for number, line in enumerate(text.split("\n"), 1))
+    day_first = numeric_date_order(plain, tz)
+    stated_date = _incident_date(front, filename=filename, title=title, parts=parts, plain=plain,
+                                 day_first=day_first)
+    first_date = find_date(plain, day_first=day_first)
+    default_date = stated_date or first_date
+    sections = list(parts.parts)
+    timeline_parts = {index for index, (heading, body, _, _) in enumerate(sections)
+                      if TIMELINE_HEADING.search(heading) or _has_timeline_label(body)}
+    if not timeline_parts:
+        # No part is called a timeline: the intro, or a part whose list items open with times, is one.
+        if _opens_with_times(doc.summary):
+            result = parse_timeline(doc.summary, default_date=default_date, tz=tz, day_first=day_first)
             doc.events.extend(result.events)
             doc.unparsed_timeline_lines += len(result.unparsed_lines)
+            doc.text_lines.extend(result.unparsed_lines)
+            doc.summary = result.remainder
+        timeline_parts = {index for index, (_, body, _, _) in enumerate(sections) if _opens_with_times(body)}
+    for index, (heading, body, _, _) in enumerate(sections):
+        if index in timeline_parts:
+            heading_zone = stated_zone(heading)
+            result = parse_timeline(body, default_date=find_date(heading, day_first=day_first) or default_date,
+                                    tz=heading_zone[1] if heading_zone else tz, day_first=day_first)
+            doc.events.extend(result.events)
+            doc.unparsed_timeline_lines += len(result.unparsed_lines)
+            doc.text_lines.extend(result.unparsed_lines)
             if result.events:
                 default_date = default_date or result.events[0].occurred_at.date()
             body = result.remainder if result.events else body
@@ -264,9 +287,17 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
         elif ACTIONS_HEADING.search(heading):
             items, body = _action_items(body)
             doc.action_items.extend(items)
-        if body.strip() or not (TIMELINE_HEADING.search(heading) or FACTORS_HEADING.search(heading)
+        if body.strip() or not (index in timeline_parts or FACTORS_HEADING.search(heading)
                                 or ACTIONS_HEADING.search(heading)):
             doc.sections.append((heading, body.strip("\n")))
+    doc.incident_date = stated_date or (min(e.occurred_at for e in doc.events).astimezone(tz).date()
+                                        if doc.events else first_date)
+    if doc.incident_date:
+        source = "" if stated_date else " (from the timeline)" if doc.events else " (first date in the text)"
+        doc.structure.append(f"incident day {doc.incident_date:%Y-%m-%d}{source}")
+    if doc.time_zone is not None:
+        doc.structure.append(f"times in {getattr(doc.time_zone, 'key', doc.time_zone)}"
+                             + (f" (stated: {stated[0]})" if stated and not front.get("time_zone") else ""))
     if "summary" in front:
         if doc.summary and doc.summary != _text(front.get("summary")):
             doc.sections.insert(0, ("Introduction", doc.summary))
@@ -277,6 +308,58 @@ def read_document(raw: bytes, *, filename: str = "", tz: tzinfo | None = None) -
     _refuse_unsafe_links(doc)
     doc.stats = _stats(text)
     return doc
+
+
+TIMELINE_LABEL = re.compile(r"^\s*(?:\*\*|__|#{1,6}\s)\s*(?:timelines?|chronology|sequence of events)\b", re.I | re.M)
+OPENS_WITH_TIME = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+\S{0,3}\d{1,2}:\d{2}", re.M)
+# "Date: 5 September 2024", "| **Incident date** | 01 Mar 2024 |", "Incident window: 02-26-2024 …"
+DATE_LABEL = re.compile(r"^[^\n]{0,12}\b(?:(?:incident )?date(?: of (?:the )?incident)?|incident window|when)\b"
+                        r"[*_ ]*[:|][^\n]*", re.I | re.M)
+# "On 17 January 2023 …", "On the night of 14 January 2025", "On Tuesday 23 January 2024"
+DATE_SENTENCE = re.compile(r"\b[Oo]n\b[^.\n]{0,40}")
+
+
+def _has_timeline_label(body: str) -> bool:
+    return bool(TIMELINE_LABEL.search(body))
+
+
+def _opens_with_times(text: str) -> bool:
+    return len(OPENS_WITH_TIME.findall(text)) >= 2
+
+
+def _stated_zone(text: str, outline, parts) -> tuple[str, tzinfo] | None:
+    """Return the zone the document states for its times: the timeline's heading first, then the text."""
+    for heading, _, _, _ in parts.parts:
+        if TIMELINE_HEADING.search(heading) and (found := stated_zone(heading)):
+            return found
+    opaque = outline.opaque_lines()
+    for number, line in enumerate(text.split("\n"), 1):
+        if number not in opaque and len(line) < 200 and (found := stated_zone(line)):
+            return found
+    return None
+
+
+def _incident_date(front: dict, *, filename: str, title: str, parts, plain: str, day_first: bool | None) -> date | None:
+    """Return the day of the incident: front matter, file name, title, timeline heading, then the
+    first sentence that states a date."""
+    for key in ("started", "started_at", "date", "incident_start", "incident_date"):
+        if front.get(key) and (found := _as_date(front.get(key))):
+            return found
+    found = find_date(Path(filename).stem, day_first=False) or find_date(title, day_first=day_first)
+    if found:
+        return found
+    for heading, _, _, _ in parts.parts:
+        if TIMELINE_HEADING.search(heading) and (found := find_date(heading, day_first=day_first)):
+            return found
+    for match in DATE_LABEL.finditer(plain):
+        if found := find_date(match.group(0), day_first=day_first):
+            return found
+    summary = "\n".join([parts.before, parts.intro] + [body for heading, body, _, _ in parts.parts[:3]
+                                                       if INCIDENT_SUMMARY_HEADING.search(heading)])
+    for match in DATE_SENTENCE.finditer(summary):
+        if found := find_date(match.group(0), day_first=day_first):
+            return found
+    return None
 
 
 def _refuse_unsafe_links(doc: Document) -> None:
@@ -302,30 +385,6 @@ def _is_web_url(value: str) -> bool:
     except ValidationError:
         return False
     return True
-
-
-def _front_matter(text: str) -> tuple[dict, str]:
-    if not text.startswith("---\n"):
-        return {}, text
-    match = re.search(r"^(?:---|\.\.\.)[ \t]*$", text[4:], re.M)
-    if not match:
-        raise BadFile("front matter starts with --- but never ends")
-    block, rest = text[4:4 + match.start()], text[4 + match.end():]
-    try:
-        data = yaml.load(block, Loader=_FrontMatterLoader) or {}  # noqa: S506 (a SafeLoader, stricter still)
-    except yaml.YAMLError as error:
-        raise BadFile(f"front matter is not valid YAML ({_yaml_problem(error, first_line=2)})") from None
-    if not isinstance(data, dict):
-        raise BadFile("front matter is not a mapping of keys to values")
-    return {str(k).strip().lower(): v for k, v in data.items()}, rest.lstrip("\n")
-
-
-def _yaml_problem(error: yaml.YAMLError, *, first_line: int) -> str:
-    """Return the first line of a YAML error, with the file's line number when PyYAML says where."""
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem:
-        where = f" (line {error.problem_mark.line + first_line})" if error.problem_mark else ""
-        return f"{error.problem}{where}"
-    return str(error).splitlines()[0]
 
 
 def _megabytes(size: int) -> str:
@@ -356,36 +415,6 @@ def _inline_reference_links(text: str) -> str:
     out = re.sub(r"(?<![\]\\!])\[([^\[\]]+)\](?![\[(:])", lambda m: replace(m) if m.group(1).strip().lower()
                  in definitions and m.group(1).strip().lower() not in ("x", " ") else m.group(0), out)
     return out
-
-
-def _split(text: str) -> tuple[str, str, str, list[tuple[str, str]]]:
-    """Return (title, text before the title, text between title and first section, sections)."""
-    title, before, intro, sections = "", [], [], []
-    current: list[str] | None = None
-    in_fence = False
-    for line in text.split("\n"):
-        if line.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-        heading = None if in_fence else HEADING_RE.match(line)
-        if heading and len(heading.group(1)) == 1 and not title and current is None:
-            title = heading.group(2).strip()
-            continue
-        if heading and (len(heading.group(1)) == 2 or (len(heading.group(1)) == 1 and title)):
-            sections.append([heading.group(2).strip(), []])
-            current = sections[-1][1]
-            continue
-        if current is not None:
-            current.append(line)
-        elif title:
-            intro.append(line)
-        else:
-            before.append(line)
-    return (
-        title,
-        "\n".join(before).strip(),
-        "\n".join(intro).strip(),
-        [(heading[:200], "\n".join(lines).strip("\n")) for heading, lines in sections],
-    )
 
 
 def _list_items(body: str) -> tuple[list[tuple[str, str]], str]:
@@ -728,6 +757,8 @@ class FileReport:
     factors: int = 0
     action_items: int = 0
     notes: list[str] = field(default_factory=list)
+    structure: list[str] = field(default_factory=list)  # where the title, day and zone came from
+    text_lines: list[str] = field(default_factory=list)  # timeline lines kept as text
 
     @property
     def failed(self) -> bool:
@@ -857,7 +888,8 @@ def import_document(doc: Document, *, path: Path, digest: str, options: Options,
     existing = PostMortem.objects.filter(source_path=key).first()
     would = "would be " if options.dry_run else ""
     report = FileReport(str(path), "", sections=len(doc.sections), events=len(doc.events),
-                        factors=len(doc.factors), action_items=len(doc.action_items), notes=list(doc.warnings))
+                        factors=len(doc.factors), action_items=len(doc.action_items), notes=list(doc.warnings),
+                        structure=list(doc.structure), text_lines=list(doc.text_lines))
     if doc.unparsed_timeline_lines:
         report.notes.append(f"{doc.unparsed_timeline_lines} timeline line(s) without a readable time kept as text")
     restricted = options.restricted or _bool(doc.front_matter.get("restricted"))
@@ -1048,8 +1080,7 @@ def _save(doc: Document, *, existing: PostMortem | None, key: str, digest: str, 
 
 
 def _document_zone(doc: Document, options: Options) -> tzinfo:
-    front = doc.front_matter
-    return _zone(front.get("time_zone") or front.get("timezone")) or options.tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return doc.time_zone or options.tz or zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def _date_out_of_range(doc: Document, *, source_path: str, tz: tzinfo) -> str:
