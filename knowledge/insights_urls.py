@@ -1,6 +1,6 @@
 from django.urls import path
 
-from knowledge import insights_views
+from knowledge.insights import views as insights_views
 
 urlpatterns = [
     path("insights/", insights_views.insights_page, name="insights"),
