@@ -293,6 +293,8 @@ class PostMortem(RendersMarkdown):
             models.Index(fields=["status", "restricted", "-published_at"], name="pm_library_recent_idx"),
             models.Index(fields=["-started_at", "-created_at"], name="pm_list_order_idx"),
             models.Index(fields=["source_path"], name="pm_import_source_idx"),
+            # Home's newest published write-ups: walked newest first, whoever reads (no sort of them all).
+            models.Index(fields=["-published_at"], condition=Q(status="published"), name="pm_published_newest_idx"),
         ]
 
     def __str__(self):
@@ -794,3 +796,13 @@ class RateCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.hits}"
+
+
+class LibraryVersion(models.Model):
+    """One row whose token changes with every change to any post-mortem (postmortems/shared_cache.py):
+    figures shared between readers are cached under it, so every process sees a change at once."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token
