@@ -16,6 +16,7 @@ from knowledge.insights import charts, periods, queries
 from knowledge.insights.charts import Cell
 from knowledge.insights.periods import Scope
 from postmortems.models import FactorCategory, LanguageRule, Severity, Status
+from postmortems.shared_cache import cached
 
 CATEGORY_KEYS = 10  # colours cycle through series--cat1 … cat10
 FINDING_KEYS = {value: f"cat{i + 1}" for i, value in enumerate(LanguageRule.Category.values)}
@@ -122,7 +123,29 @@ class InsightsReport:
         return periods.in_period(self.scoped, self.scope)
 
     @cached_property
-    def months(self) -> list[date]:
+    def aggregates(self) -> dict:
+        """Every aggregate of the page, computed together, cached for the reader's audience until the next
+        change to any post-mortem (postmortems/shared_cache.py): the all-time figures cost most."""
+        scope = self.scope
+        key = (getattr(scope.tz, "key", str(scope.tz)), scope.today, scope.start, scope.end,
+               scope.team.pk if scope.team else "", scope.tag.pk if scope.tag else "", scope.severity)
+        return cached("insights", user=scope.user, parts=key, compute=self._compute_aggregates)
+
+    def _compute_aggregates(self) -> dict:
+        months, scoped, in_period, scope = self._months(), self.scoped, self.in_period, self.scope
+        return {
+            "months": months,
+            "left_out": self._left_out(),
+            "figures": queries.postmortem_figures(in_period, scope.tz, months),
+            "factors": queries.factors_per_month(in_period, scope.tz, months),
+            "tags": queries.top_tags(in_period),
+            "teams": queries.top_teams(in_period),
+            "actions": queries.action_items_per_month(scoped, scope, months),
+            "open_actions": queries.open_action_items_by_team(scoped, scope.today),
+            "findings": queries.findings_per_month(scoped, scope, months),
+        }
+
+    def _months(self) -> list[date]:
         end = self.scope.end or self.scope.today
         start = self.scope.start
         if start is None:  # "All time": from the first month that holds a post-mortem (1970 at the earliest)
@@ -130,14 +153,21 @@ class InsightsReport:
             start = timezone.localtime(earliest, self.scope.tz).date() if earliest else end
         return periods.months_between(start, end)
 
-    @cached_property
-    def left_out(self) -> int:
+    def _left_out(self) -> int:
         """How many post-mortems "All time" leaves out for an incident time before 1970 or more than a
         year ahead (stored before such times were refused). Other periods leave them out as well; they
         are counted where someone looks for everything."""
         if self.scope.start is not None:
             return 0
         return periods.outside_incident_times(self.scoped).count()
+
+    @property
+    def months(self) -> list[date]:
+        return self.aggregates["months"]
+
+    @property
+    def left_out(self) -> int:
+        return self.aggregates["left_out"]
 
     def axis(self, *keyed: dict) -> list[date]:
         """The page's months, stretched to hold any month a chart's data falls in."""
@@ -147,9 +177,9 @@ class InsightsReport:
             months = periods.months_between(min(min(keys), months[0]), max(max(keys), months[-1]))
         return months
 
-    @cached_property
+    @property
     def figures(self):
-        return queries.postmortem_figures(self.in_period, self.scope.tz, self.months)
+        return self.aggregates["figures"]
 
     @property
     def per_month(self):
@@ -159,33 +189,33 @@ class InsightsReport:
     def durations(self):
         return self.figures
 
-    @cached_property
+    @property
     def factors(self):
-        return queries.factors_per_month(self.in_period, self.scope.tz, self.months)
+        return self.aggregates["factors"]
 
     @cached_property
     def categories(self):
         return list(FactorCategory.objects.order_by("position", "name"))
 
-    @cached_property
+    @property
     def tags(self):
-        return queries.top_tags(self.in_period)
+        return self.aggregates["tags"]
 
-    @cached_property
+    @property
     def teams(self):
-        return queries.top_teams(self.in_period)
+        return self.aggregates["teams"]
 
-    @cached_property
+    @property
     def actions(self):
-        return queries.action_items_per_month(self.scoped, self.scope, self.months)
+        return self.aggregates["actions"]
 
-    @cached_property
+    @property
     def open_actions(self):
-        return queries.open_action_items_by_team(self.scoped, self.scope.today)
+        return self.aggregates["open_actions"]
 
-    @cached_property
+    @property
     def findings(self):
-        return queries.findings_per_month(self.scoped, self.scope, self.months)
+        return self.aggregates["findings"]
 
     # Charts
     def chart(self, slug: str) -> Chart:

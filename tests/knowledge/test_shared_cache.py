@@ -84,3 +84,21 @@ def test_similar_incidents_on_the_page_follow_changes_and_audiences(client, read
     assert "Redis eviction again" in page and "Redis eviction in secret" not in page
     write_up(title="Redis eviction a third time", summary="Redis evicted keys a third time.", tags=["redis"])
     assert "Redis eviction a third time" in client.get(f"/postmortems/{source.slug}/").content.decode()
+
+
+def insights_total(client):
+    report = client.get("/insights/", {"period": "all"}).context["report"]
+    return sum(figures["total"] for figures in report.per_month.values())
+
+
+def test_insights_follow_every_change_and_keep_audiences_apart(client, reader, facilitator, write_up):
+    write_up(title="Open")
+    write_up(title="Restricted", restricted=True)
+    client.force_login(facilitator)
+    assert insights_total(client) == 2
+    client.force_login(reader)
+    assert insights_total(client) == 1
+    write_up(title="Another open one")
+    assert insights_total(client) == 2
+    client.force_login(facilitator)
+    assert insights_total(client) == 3
