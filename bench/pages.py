@@ -20,6 +20,7 @@ twice that. The generated database is kept: a later run grows it, never refills 
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import sys
@@ -79,15 +80,17 @@ def measure(users: dict, paths: dict[str, list[str]], rounds: int) -> list[tuple
                 continue
             for path in options:  # warm connections, caches and the pages' first-time costs
                 assert client.get(path).status_code == 200, (role, path)
-            times = []
+            times, cpu = [], []
             for i in range(rounds):
                 path = options[i % len(options)]
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 with CaptureQueriesContext(connection) as ctx:
                     response = client.get(path)
                 times.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
                 assert response.status_code == 200, (role, path, response.status_code)
-            rows.append((page, role, statistics.median(times), percentile(times, 0.95), len(ctx.captured_queries)))
+            rows.append((page, role, statistics.median(times), percentile(times, 0.95), statistics.median(cpu),
+                         len(ctx.captured_queries)))
     return rows
 
 
@@ -102,7 +105,7 @@ def profile(user, path: str) -> None:
     for _ in range(20):
         client.get(path)
     profiler.disable()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
 
 
 def main() -> None:
@@ -134,10 +137,13 @@ def main() -> None:
         results.append((size, measure(users, pages(users, args.rounds), args.rounds)))
     print()
     print(f"pages on {connection.vendor}, {args.rounds} requests each (whole request through the test client)")
-    print(f"{'post-mortems':>12}  {'page':<14}{'signed in as':<13}{'median ms':>10}{'p95 ms':>8}{'queries':>8}")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; 'cpu ms' is this process's CPU time "
+          "(Django, templates, the driver), the median; wall times include waiting for the CPU and the database")
+    print(f"{'post-mortems':>12}  {'page':<14}{'signed in as':<13}{'median ms':>10}{'p95 ms':>8}"
+          f"{'cpu ms':>8}{'queries':>8}")
     for size, rows in results:
-        for page, role, median, p95, queries in rows:
-            print(f"{size:>12,}  {page:<14}{role:<13}{median:>10.1f}{p95:>8.1f}{queries:>8}")
+        for page, role, median, p95, cpu, queries in rows:
+            print(f"{size:>12,}  {page:<14}{role:<13}{median:>10.1f}{p95:>8.1f}{cpu:>8.1f}{queries:>8}")
 
 
 if __name__ == "__main__":
