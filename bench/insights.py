@@ -5,7 +5,8 @@ incident times, teams, tags, contributing factors, action items and language fin
 with bulk_create), first up to the smaller size, then up to the larger one, and at each size times
 the whole page (a Django request through the test client) signed in as a facilitator (sees
 everything) and as a reader (published, unrestricted only), printing the median of several
-requests and the number of queries.
+requests and the number of queries: computed (the library's version replaced first, as any save
+does, so nothing is cached) and cached (the same page again).
 
     createdb -h 127.0.0.1 -U postgres hs_bench_insights
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hs_bench_insights .venv/bin/python bench/insights.py
