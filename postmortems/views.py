@@ -48,7 +48,6 @@ from postmortems.models import (
 from postmortems.params import whole_number
 from postmortems.ratelimit import rate_limited, seconds
 from postmortems.roles import is_author, is_facilitator
-from postmortems.shared_cache import cached
 from postmortems.uploads import ImageRefused, file_response
 
 PAGE_SIZE = 25
@@ -116,10 +115,7 @@ def postmortem_list(request):
     if filters["tag"]:
         qs = qs.filter(pk__in=PostMortem.tags.through.objects.filter(
             tag__slug=filters["tag"], content_type=ContentType.objects.get_for_model(PostMortem)).values("object_id"))
-    paginator = Paginator(qs.order_by("-started_at", "-created_at"), PAGE_SIZE)
-    if not any(filters.values()):  # the whole list: one count per audience until the next change
-        paginator.count = cached("list-count", user=request.user, compute=qs.count)
-    page = paginator.get_page(request.GET.get("page"))
+    page = Paginator(qs.order_by("-started_at", "-created_at"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     ctx = {
