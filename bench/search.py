@@ -94,7 +94,8 @@ def text(rng: random.Random, n: int, ctx: dict) -> str:
     return " ".join(rng.choice(SENTENCES).format(**ctx) for _ in range(n))
 
 
-def fill(n: int, seed: int) -> None:
+def fill(n: int, seed: int, start: int = 0) -> None:
+    """Create benchmark post-mortems number `start` to `n` - 1 and (re)build the search index."""
     from django.contrib.auth.models import Group, User
     from django.contrib.contenttypes.models import ContentType
     from django.db import connection, transaction
@@ -112,8 +113,8 @@ def fill(n: int, seed: int) -> None:
         TimelineEvent,
     )
 
-    rng = random.Random(seed)
-    print(f"filling {n} post-mortems on {connection.vendor} …", flush=True)
+    rng = random.Random(seed + start)
+    print(f"filling {start}–{n} post-mortems on {connection.vendor} …", flush=True)
     started = time.perf_counter()
     with transaction.atomic():
         reader, _ = User.objects.get_or_create(username="bench-reader")
@@ -133,10 +134,10 @@ def fill(n: int, seed: int) -> None:
     ct = ContentType.objects.get_for_model(PostMortem)
     base = datetime(2019, 1, 1, tzinfo=UTC)
     batch = 2000
-    for start in range(0, n, batch):
+    for first in range(start, n, batch):
         with transaction.atomic():
             pms, children = [], []
-            for i in range(start, min(n, start + batch)):
+            for i in range(first, min(n, first + batch)):
                 ctx = {"service": rng.choice(SERVICES), "component": rng.choice(COMPONENTS),
                        "failure": rng.choice(FAILURES), "trigger": rng.choice(TRIGGERS), "impact": rng.choice(IMPACTS)}
                 when = base + timedelta(minutes=rng.randrange(0, 7 * 365 * 24 * 60))
@@ -177,7 +178,7 @@ def fill(n: int, seed: int) -> None:
                                 (ActionItem, actions), (TaggedItem, tagged), (PostMortem.teams.through, team_links),
                                 (PostMortem.authors.through, author_links)):
                 model.objects.bulk_create(rows, batch_size=1000)
-        print(f"  {min(n, start + batch)}/{n} rows ({time.perf_counter() - started:.0f} s)", flush=True)
+        print(f"  {min(n, first + batch)}/{n} rows ({time.perf_counter() - started:.0f} s)", flush=True)
     print("building the search index …", flush=True)
     index_started = time.perf_counter()
     rebuild_index(progress=lambda done, total: done % 20000 == 0 and print(f"  indexed {done}/{total}", flush=True))

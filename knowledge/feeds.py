@@ -6,9 +6,9 @@ from django.contrib.syndication.views import Feed
 from django.http import Http404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.safestring import mark_safe
 
 from knowledge.services import published_for_feed
-from postmortems.markdown import render_markdown
 from postmortems.models import Profile
 
 
@@ -38,7 +38,7 @@ class PublishedFeed(Feed):
         return item.title
 
     def item_description(self, item):
-        return render_markdown(item.summary)
+        return mark_safe(item.summary_html)  # sanitised when saved (postmortems/rendered.py)
 
     def item_link(self, item):
         return item.get_absolute_url()

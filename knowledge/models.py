@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from postmortems.models import MARKDOWN, PostMortem
+from postmortems.rendered import RenderedMarkdownQuerySet, RendersMarkdown, html_field
 
 
 class RelatedLink(models.Model):
@@ -31,18 +32,23 @@ class RelatedLink(models.Model):
         return f"{self.source} → {self.target}"
 
 
-class ReadingList(models.Model):
+class ReadingList(RendersMarkdown):
+    MARKDOWN_FIELDS = {"description": "description_html"}
+
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     description = models.TextField(
         blank=True, validators=MARKDOWN, help_text="Who the list is for and what they will learn (Markdown)."
     )
+    description_html = html_field()
     for_new_hires = models.BooleanField(
         default=True, help_text="Offered on the home page to readers who have not finished it."
     )
     position = models.PositiveIntegerField(default=0, help_text="Lists are shown in this order.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RenderedMarkdownQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "title"]
@@ -54,13 +60,18 @@ class ReadingList(models.Model):
         return reverse("reading_list_detail", args=[self.slug])
 
 
-class ReadingListItem(models.Model):
+class ReadingListItem(RendersMarkdown):
+    MARKDOWN_FIELDS = {"note": "note_html"}
+
     reading_list = models.ForeignKey(ReadingList, on_delete=models.CASCADE, related_name="items")
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="reading_list_items")
     position = models.PositiveIntegerField(default=0, help_text="Items are read in this order.")
     note = models.TextField(
         blank=True, validators=MARKDOWN, help_text="Why this write-up is on the list; what to look for."
     )
+    note_html = html_field()
+
+    objects = RenderedMarkdownQuerySet.as_manager()
 
     class Meta:
         ordering = ["reading_list", "position", "id"]

@@ -23,6 +23,7 @@ from postmortems.models import FactorCategory, PostMortem, Severity, Status, Tea
 from postmortems.params import whole_number
 from postmortems.roles import is_author, is_facilitator
 from postmortems.services import postmortem_record_change
+from postmortems.shared_cache import cached
 
 SORTS = {"relevance": "Relevance", "newest": "Newest", "severity": "Severity"}
 PER_PAGE = 20
@@ -88,8 +89,14 @@ def search_library(*, user, params) -> dict:
         page_number = min(max(int(params.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         page_number = 1
-    outcome = search.search(user=user, text=text, filters=filters, sort=sort,
-                            offset=(page_number - 1) * PER_PAGE, limit=PER_PAGE)
+    def run_search():
+        return search.search(user=user, text=text, filters=filters, sort=sort,
+                             offset=(page_number - 1) * PER_PAGE, limit=PER_PAGE)
+
+    if text or any(wanted.values()):
+        outcome = run_search()
+    else:  # browsing everything: the same page and facet counts for every reader until the next change
+        outcome = cached("search-browse", user=user, parts=(sort, page_number), compute=run_search)
     found = PostMortem.objects.visible_to(user).filter(pk__in=outcome.ids).with_list_data().in_bulk()
     hits = []
     for pk in outcome.ids:
@@ -185,12 +192,12 @@ def _postmortem_type() -> ContentType:
 def tags_with_counts(*, user) -> list[dict]:
     """Return every tag carried by a post-mortem `user` may see, with how many carry it."""
     visible = PostMortem.objects.visible_to(user).values("pk")
-    return list(
+    return cached("tag-counts", user=user, compute=lambda: list(
         TaggedItem.objects.filter(content_type=_postmortem_type(), object_id__in=visible)
         .values("tag__name", "tag__slug")
         .annotate(count=Count("object_id", distinct=True))
         .order_by("tag__name")
-    )
+    ))
 
 
 def tag_for(*, user, slug: str) -> Tag | None:
@@ -238,7 +245,8 @@ def related_context(postmortem: PostMortem, user) -> dict:
     return {
         "postmortem": postmortem,
         "links": linked,
-        "similar": similar_incidents(user=user, postmortem=postmortem, exclude_ids=exclude),
+        "similar": cached("similar", user=user, parts=(postmortem.pk, *sorted(exclude)), compute=lambda: (
+            similar_incidents(user=user, postmortem=postmortem, exclude_ids=exclude))),
         "can_edit_links": can_edit(user, postmortem),
     }
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from knowledge import insights_views, views
+from knowledge import views
+from knowledge.insights import views as insights_views
 
 urlpatterns = [
     path("search/", views.search, name="search"),

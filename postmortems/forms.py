@@ -91,10 +91,11 @@ def validate_tag_names(names) -> None:
 
 def people():
     """Return the users who can author or own follow-up work (everyone in a role group)."""
+    # Subqueries rather than joins: no DISTINCT over every user's columns.
+    in_role = User.groups.through.objects.filter(group__name__in=["Authors", "Facilitators"]).values("user_id")
     return (
         User.objects.filter(is_active=True)
-        .filter(Q(groups__name__in=["Authors", "Facilitators"]) | Q(is_superuser=True))
-        .distinct()
+        .filter(Q(pk__in=in_role) | Q(is_superuser=True))
         .order_by("first_name", "last_name", "username")
     )
 
@@ -145,10 +146,12 @@ class EditorChoices:
     def __init__(self, postmortem=None, usernames=()):
         chosen = people()
         if postmortem is not None:
+            credited = PostMortem.authors.through.objects.filter(postmortem=postmortem).values("user_id")
+            owners = ActionItem.objects.filter(postmortem=postmortem, owner__isnull=False).values("owner_id")
             chosen = User.objects.filter(
-                Q(pk__in=people().values("pk")) | Q(authored_postmortems=postmortem)
-                | Q(action_items__postmortem=postmortem) | Q(username__in=list(usernames))
-            ).distinct().order_by("first_name", "last_name", "username")
+                Q(pk__in=people().values("pk")) | Q(pk__in=credited) | Q(pk__in=owners)
+                | Q(username__in=list(usernames))
+            ).order_by("first_name", "last_name", "username")
         self.teams = list(Team.objects.values_list("pk", "name"))
         self.people = [(u.pk, u.username, u.get_full_name() or u.username) for u in chosen]
         self.categories = list(FactorCategory.objects.values_list("pk", "name"))

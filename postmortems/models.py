@@ -26,6 +26,7 @@ from taggit.managers import TaggableManager
 
 from postmortems.kinds import SECTION_KINDS, TEXT_KINDS
 from postmortems.markdown import MAX_FIELD_CHARS, MAX_SECTION_CHARS, MarkdownValidator
+from postmortems.rendered import RenderedMarkdownQuerySet, RendersMarkdown, html_field
 from postmortems.weblinks import WebURLField
 
 MARKDOWN = [MarkdownValidator(MAX_FIELD_CHARS)]
@@ -206,7 +207,7 @@ class Status(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
-class PostMortemQuerySet(models.QuerySet):
+class PostMortemQuerySet(RenderedMarkdownQuerySet):
     def visible_to(self, user):
         """Return the post-mortems `user` may read."""
         from postmortems.roles import is_facilitator
@@ -237,12 +238,15 @@ class PostMortemQuerySet(models.QuerySet):
         )
 
 
-class PostMortem(models.Model):
+class PostMortem(RendersMarkdown):
+    MARKDOWN_FIELDS = {"summary": "summary_html"}
+
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     summary = models.TextField(
         blank=True, validators=MARKDOWN, help_text="Two or three sentences: what happened and what it meant."
     )
+    summary_html = html_field()
     severity = models.CharField(max_length=4, choices=Severity.choices, default=Severity.SEV3)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     status_changed_at = models.DateTimeField(default=timezone.now)
@@ -291,6 +295,8 @@ class PostMortem(models.Model):
             models.Index(fields=["status", "restricted", "-published_at"], name="pm_library_recent_idx"),
             models.Index(fields=["-started_at", "-created_at"], name="pm_list_order_idx"),
             models.Index(fields=["source_path"], name="pm_import_source_idx"),
+            # Home's newest published write-ups: walked newest first, whoever reads (no sort of them all).
+            models.Index(fields=["-published_at"], condition=Q(status="published"), name="pm_published_newest_idx"),
         ]
 
     def __str__(self):
@@ -350,8 +356,10 @@ def _span(start, end):
     return end.astimezone(UTC) - start.astimezone(UTC)
 
 
-class Section(models.Model):
+class Section(RendersMarkdown):
     """A post-mortem's own copy of a template section; template edits never rewrite it."""
+
+    MARKDOWN_FIELDS = {"body": "body_html"}
 
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveIntegerField(default=0)
@@ -360,6 +368,9 @@ class Section(models.Model):
     kind = models.CharField(max_length=20, choices=SectionKind.choices, default=SectionKind.NARRATIVE)
     required = models.BooleanField(default=False)
     body = models.TextField(blank=True, validators=[MarkdownValidator(MAX_SECTION_CHARS)])
+    body_html = html_field()
+
+    objects = RenderedMarkdownQuerySet.as_manager()
 
     class Meta:
         ordering = ["postmortem", "position", "id"]
@@ -378,14 +389,19 @@ class EventKind(models.TextChoices):
     OBSERVATION = "observation", "Observation"
 
 
-class TimelineEvent(models.Model):
+class TimelineEvent(RendersMarkdown):
     """What happened when. No user field: people appear by role in the description."""
+
+    MARKDOWN_FIELDS = {"description": "description_html"}
 
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="timeline_events")
     occurred_at = models.DateTimeField("when", validators=[validate_incident_time])
     kind = models.CharField(max_length=20, choices=EventKind.choices, default=EventKind.OBSERVATION)
     description = models.TextField("what happened", validators=MARKDOWN)
+    description_html = html_field()
     evidence_url = WebURLField("evidence link", max_length=500, blank=True)
+
+    objects = RenderedMarkdownQuerySet.as_manager()
 
     class Meta:
         ordering = ["postmortem", "occurred_at", "id"]
@@ -422,11 +438,16 @@ class FactorCategory(models.Model):
         return self.name
 
 
-class ContributingFactor(models.Model):
+class ContributingFactor(RendersMarkdown):
+    MARKDOWN_FIELDS = {"description": "description_html"}
+
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="factors")
     category = models.ForeignKey(FactorCategory, on_delete=models.PROTECT, related_name="factors")
     description = models.TextField(validators=MARKDOWN)
+    description_html = html_field()
     position = models.PositiveIntegerField(default=0)
+
+    objects = RenderedMarkdownQuerySet.as_manager()
 
     class Meta:
         ordering = ["postmortem", "position", "id"]
@@ -456,7 +477,7 @@ class ActionStatus(models.TextChoices):
     WONT_DO = "wont_do", "Won't do"
 
 
-class ActionItemQuerySet(models.QuerySet):
+class ActionItemQuerySet(RenderedMarkdownQuerySet):
     def visible_to(self, user):
         return self.filter(postmortem__in=PostMortem.objects.visible_to(user))
 
@@ -468,10 +489,13 @@ class ActionItemQuerySet(models.QuerySet):
         return self.still_open().filter(due_date__lt=today)
 
 
-class ActionItem(models.Model):
+class ActionItem(RendersMarkdown):
+    MARKDOWN_FIELDS = {"description": "description_html"}
+
     postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="action_items")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, validators=MARKDOWN)
+    description_html = html_field()
     kind = models.CharField(max_length=20, choices=ActionKind.choices, default=ActionKind.PREVENT)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
     owner = models.ForeignKey(
@@ -777,3 +801,13 @@ class RateCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.hits}"
+
+
+class LibraryVersion(models.Model):
+    """One row whose token changes with every change to any post-mortem (postmortems/shared_cache.py):
+    figures shared between readers are cached under it, so every process sees a change at once."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.token

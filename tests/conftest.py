@@ -101,6 +101,14 @@ def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: the library's version token rolls back with the test's data."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def media_through_hindsight(monkeypatch):
     """Let the live server answer /media/ with Hindsight's own view, as a deployment does: Django's test
     server would otherwise serve MEDIA_ROOT itself, to anyone, past every access check."""

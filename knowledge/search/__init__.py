@@ -1,6 +1,7 @@
 """The library's full-text search: one interface, one backend per database engine.
 
-`index_postmortem` is called by postmortems.services in the same transaction as every save.
+`index_postmortem` is called by postmortems.services in the same transaction as every save; every
+change to the index also gives the library a new version (postmortems/shared_cache.py).
 Every post-mortem is indexed whatever its status; who may see what is decided at query time,
 with the same rule as PostMortem.objects.visible_to.
 """
@@ -15,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from knowledge.search.base import START, STOP, Backend, Filters, Viewer, facet_groups
 from knowledge.search.query import ParsedQuery, parse
+from postmortems.shared_cache import bump_library_version
 
 __all__ = [
     "Filters", "SearchOutcome", "Viewer", "backend", "highlight_html", "index_postmortem", "parse",
@@ -42,6 +44,7 @@ def index_postmortem(postmortem) -> None:
     from knowledge.search.documents import index_one
 
     index_one(postmortem)
+    bump_library_version()  # the figures cached for every reader (postmortems/shared_cache.py)
 
 
 def remove_postmortem(postmortem_id: int) -> None:
@@ -50,6 +53,7 @@ def remove_postmortem(postmortem_id: int) -> None:
 
     SearchDocument.objects.filter(pk=postmortem_id).delete()
     SearchFacts.objects.filter(pk=postmortem_id).delete()
+    bump_library_version()
 
 
 @transaction.atomic
@@ -74,6 +78,7 @@ def rebuild_index(*, batch_size: int = 2000, progress=None) -> int:
         if progress:
             progress(min(start + batch_size, len(ids)), len(ids))
     save_terms(words)
+    bump_library_version()
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("INSERT INTO knowledge_search_fts(knowledge_search_fts) VALUES ('optimize')")

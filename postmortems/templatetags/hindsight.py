@@ -3,16 +3,9 @@ from datetime import UTC, timedelta
 from django import template
 from django.utils.html import format_html
 
-from postmortems.markdown import render_markdown
 from postmortems.weblinks import web_url
 
 register = template.Library()
-
-
-@register.filter
-def markdown(text):
-    """Render user-written Markdown through the one sanitising renderer."""
-    return render_markdown(text or "")
 
 
 @register.filter

@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from knowledge import insights
-from knowledge.insights import Facets, Scope
+from knowledge.insights import periods, queries
+from knowledge.insights.periods import Scope
+from knowledge.insights.queries import Facets
 from postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -18,11 +19,33 @@ from postmortems.models import (
     FactorCategory,
     LanguageFinding,
     PostMortem,
+    Severity,
     Status,
     Team,
 )
 
 TODAY = date(2024, 3, 15)
+
+
+# Views of postmortem_figures by one kind of figure, as the tests read them.
+COUNT_KEYS = (*Severity.values, *Status.values, "total")
+
+
+def postmortems_per_month(pms, tz):
+    """Return {month: {'sev1': n, ..., 'draft': n, 'in_review': n, 'published': n, 'total': n}}."""
+    by_month, _ = queries.postmortem_figures(pms, tz)
+    return {month: {key: figures[key] for key in COUNT_KEYS} for month, figures in by_month.items()}
+
+
+def durations_per_month(pms, tz):
+    """Return ({month: {measure: Spread}}, {measure: Spread}) in seconds, for detect/mitigate/resolve."""
+    by_month, overall = queries.postmortem_figures(pms, tz)
+    spread_months = {}
+    for month, figures in by_month.items():
+        measures = {name: figures[name] for name in queries.MEASURES if name in figures}
+        if measures:
+            spread_months[month] = measures
+    return spread_months, overall
 
 
 @pytest.fixture(autouse=True)
@@ -102,8 +125,8 @@ def scope_for(user, tz="UTC", *, start=date(2023, 12, 1), end=date(2024, 3, 31),
 
 
 def per_month(scope):
-    pms = insights.in_period(insights.scoped_postmortems(scope), scope)
-    return insights.postmortems_per_month(pms, scope.tz)
+    pms = periods.in_period(periods.scoped_postmortems(scope), scope)
+    return postmortems_per_month(pms, scope.tz)
 
 
 def titles(qs):
@@ -114,15 +137,15 @@ def titles(qs):
 
 
 def test_named_periods_end_today_and_twelve_months_are_whole_calendar_months():
-    assert insights.period_bounds("90d", today=TODAY) == (date(2023, 12, 17), TODAY)
-    assert insights.period_bounds("12m", today=TODAY) == (date(2023, 4, 1), TODAY)
-    assert insights.period_bounds("all", today=TODAY) == (None, TODAY)
-    assert insights.period_bounds("custom", today=TODAY, start=date(2024, 1, 1)) == (date(2024, 1, 1), TODAY)
-    assert insights.period_bounds("custom", today=TODAY, end=date(2030, 1, 1)) == (None, TODAY)
+    assert periods.period_bounds("90d", today=TODAY) == (date(2023, 12, 17), TODAY)
+    assert periods.period_bounds("12m", today=TODAY) == (date(2023, 4, 1), TODAY)
+    assert periods.period_bounds("all", today=TODAY) == (None, TODAY)
+    assert periods.period_bounds("custom", today=TODAY, start=date(2024, 1, 1)) == (date(2024, 1, 1), TODAY)
+    assert periods.period_bounds("custom", today=TODAY, end=date(2030, 1, 1)) == (None, TODAY)
 
 
 def test_months_between_spans_year_ends():
-    assert insights.months_between(date(2023, 11, 20), date(2024, 2, 3)) == [
+    assert periods.months_between(date(2023, 11, 20), date(2024, 2, 3)) == [
         date(2023, 11, 1), date(2023, 12, 1), date(2024, 1, 1), date(2024, 2, 1)]
 
 
@@ -158,31 +181,31 @@ def test_months_bucketed_against_the_pages_months_equal_truncmonth(archive, faci
     # SQLite buckets by comparing with each month's first instant; rows outside the given months
     # (December and March here) fall back to TruncMonth. Both must agree at every boundary.
     scope = scope_for(facilitator, tz)
-    scoped = insights.scoped_postmortems(scope)
-    pms = insights.in_period(scoped, scope)
+    scoped = periods.scoped_postmortems(scope)
+    pms = periods.in_period(scoped, scope)
     months = [date(2024, 1, 1), date(2024, 2, 1)]
-    assert insights.postmortem_figures(pms, scope.tz, months) == insights.postmortem_figures(pms, scope.tz)
-    assert insights.factors_per_month(pms, scope.tz, months) == insights.factors_per_month(pms, scope.tz)
-    assert insights.action_items_per_month(scoped, scope, months) == insights.action_items_per_month(scoped, scope)
-    assert insights.findings_per_month(scoped, scope, months) == insights.findings_per_month(scoped, scope)
+    assert queries.postmortem_figures(pms, scope.tz, months) == queries.postmortem_figures(pms, scope.tz)
+    assert queries.factors_per_month(pms, scope.tz, months) == queries.factors_per_month(pms, scope.tz)
+    assert queries.action_items_per_month(scoped, scope, months) == queries.action_items_per_month(scoped, scope)
+    assert queries.findings_per_month(scoped, scope, months) == queries.findings_per_month(scoped, scope)
 
 
 def test_period_bounds_follow_the_readers_time_zone(archive, facilitator):
     february = scope_for(facilitator, "Pacific/Auckland", start=date(2024, 2, 1), end=date(2024, 2, 29))
-    assert titles(insights.in_period(insights.scoped_postmortems(february), february)) == ["C", "D"]
+    assert titles(periods.in_period(periods.scoped_postmortems(february), february)) == ["C", "D"]
     february_utc = scope_for(facilitator, start=date(2024, 2, 1), end=date(2024, 2, 29))
-    assert titles(insights.in_period(insights.scoped_postmortems(february_utc), february_utc)) == ["D"]
+    assert titles(periods.in_period(periods.scoped_postmortems(february_utc), february_utc)) == ["D"]
 
 
 def test_empty_period_has_no_rows(archive, facilitator):
     empty = scope_for(facilitator, start=date(2022, 1, 1), end=date(2022, 6, 30))
     assert per_month(empty) == {}
-    pms = insights.in_period(insights.scoped_postmortems(empty), empty)
-    assert insights.durations_per_month(pms, empty.tz) == ({}, {m: insights.Spread() for m in insights.MEASURES})
-    assert insights.factors_per_month(pms, empty.tz) == {}
-    assert insights.top_tags(pms) == [] and insights.top_teams(pms) == []
-    by_month, totals = insights.action_items_per_month(insights.scoped_postmortems(empty), empty)
-    assert by_month == {} and totals["created"] == 0 and totals["days"] == insights.Spread()
+    pms = periods.in_period(periods.scoped_postmortems(empty), empty)
+    assert durations_per_month(pms, empty.tz) == ({}, {m: queries.Spread() for m in queries.MEASURES})
+    assert queries.factors_per_month(pms, empty.tz) == {}
+    assert queries.top_tags(pms) == [] and queries.top_teams(pms) == []
+    by_month, totals = queries.action_items_per_month(periods.scoped_postmortems(empty), empty)
+    assert by_month == {} and totals["created"] == 0 and totals["days"] == queries.Spread()
 
 
 @pytest.mark.parametrize(
@@ -203,7 +226,7 @@ def test_restricted_and_unpublished_count_only_for_those_who_may_see_them(archiv
 
 def test_team_tag_and_severity_filters(archive, facilitator):
     assert sum(f["total"] for f in per_month(scope_for(facilitator, team=archive["platform"])).values()) == 2
-    db = insights.visible_tags(facilitator).get(slug="db")
+    db = queries.visible_tags(facilitator).get(slug="db")
     assert sum(f["total"] for f in per_month(scope_for(facilitator, tag=db)).values()) == 3
     assert sum(f["total"] for f in per_month(scope_for(facilitator, severity="sev2")).values()) == 2
 
@@ -213,25 +236,25 @@ def test_team_tag_and_severity_filters(archive, facilitator):
 
 def test_durations_median_p90_and_n_per_month(archive, facilitator):
     scope = scope_for(facilitator)
-    pms = insights.in_period(insights.scoped_postmortems(scope), scope)
-    by_month, overall = insights.durations_per_month(pms, scope.tz)
+    pms = periods.in_period(periods.scoped_postmortems(scope), scope)
+    by_month, overall = durations_per_month(pms, scope.tz)
     jan = by_month[date(2024, 1, 1)]
-    assert jan["detect"] == insights.Spread(3, 1200, pytest.approx(1680))  # 10, 20, 30 min
-    assert jan["mitigate"] == insights.Spread(1, 1800, 1800)
-    assert jan["resolve"] == insights.Spread(3, 7200, pytest.approx(12960))  # 1 h, 2 h, 4 h
-    assert by_month.get(date(2024, 2, 1), {}).get("detect", insights.Spread()).n == 0  # D has no times
+    assert jan["detect"] == queries.Spread(3, 1200, pytest.approx(1680))  # 10, 20, 30 min
+    assert jan["mitigate"] == queries.Spread(1, 1800, 1800)
+    assert jan["resolve"] == queries.Spread(3, 7200, pytest.approx(12960))  # 1 h, 2 h, 4 h
+    assert by_month.get(date(2024, 2, 1), {}).get("detect", queries.Spread()).n == 0  # D has no times
     mar = by_month[date(2024, 3, 1)]
-    assert mar["detect"] == insights.Spread(1, 2400, 2400)  # F's detection precedes its start: left out
-    assert mar["resolve"] == insights.Spread(2, 16200, pytest.approx(20520))
+    assert mar["detect"] == queries.Spread(1, 2400, 2400)  # F's detection precedes its start: left out
+    assert mar["resolve"] == queries.Spread(2, 16200, pytest.approx(20520))
     assert overall["detect"].n == 4 and overall["detect"].median == pytest.approx(1500)
     assert overall["resolve"].n == 5 and overall["resolve"].median == 10800
 
 
 def test_durations_of_a_readers_view_leave_out_what_they_may_not_see(archive, reader):
     scope = scope_for(reader)
-    by_month, overall = insights.durations_per_month(insights.in_period(insights.scoped_postmortems(scope), scope),
+    by_month, overall = durations_per_month(periods.in_period(periods.scoped_postmortems(scope), scope),
                                                      scope.tz)
-    assert by_month[date(2024, 1, 1)]["detect"] == insights.Spread(2, 900, pytest.approx(1140))
+    assert by_month[date(2024, 1, 1)]["detect"] == queries.Spread(2, 900, pytest.approx(1140))
     assert overall["resolve"].n == 3  # A, B, F
 
 
@@ -248,7 +271,7 @@ def test_percentiles_match_an_independent_computation(db, facilitator, make_post
         deciles = statistics.quantiles(values, n=10, method="inclusive")
         expected[date(2024, month, 1)] = (len(values), statistics.median(values), deciles[8])
     scope = scope_for(facilitator)
-    by_month, _ = insights.durations_per_month(insights.in_period(insights.scoped_postmortems(scope), scope),
+    by_month, _ = durations_per_month(periods.in_period(periods.scoped_postmortems(scope), scope),
                                                scope.tz)
     for month, (n, median, p90) in expected.items():
         spread = by_month[month]["resolve"]
@@ -260,24 +283,24 @@ def test_percentiles_match_an_independent_computation(db, facilitator, make_post
 
 def test_factor_categories_count_post_mortems_per_month(archive, facilitator):
     scope = scope_for(facilitator)
-    factors = insights.factors_per_month(insights.in_period(insights.scoped_postmortems(scope), scope), scope.tz)
+    factors = queries.factors_per_month(periods.in_period(periods.scoped_postmortems(scope), scope), scope.tz)
     change, capacity = (FactorCategory.objects.get(slug=s).pk for s in ("change", "capacity"))
     assert factors == {date(2024, 1, 1): {change: 3, capacity: 1}}  # A's two change factors count once
 
 
 def test_tags_and_teams_with_most_incidents(archive, facilitator, reader):
     scope = scope_for(facilitator)
-    pms = insights.in_period(insights.scoped_postmortems(scope), scope)
-    assert [(t["slug"], t["n"]) for t in insights.top_tags(pms)] == [("db", 3), ("network", 2), ("secret-thing", 1)]
-    assert [(t["slug"], t["n"]) for t in insights.top_teams(pms)] == [("payments", 2), ("platform", 2)]
+    pms = periods.in_period(periods.scoped_postmortems(scope), scope)
+    assert [(t["slug"], t["n"]) for t in queries.top_tags(pms)] == [("db", 3), ("network", 2), ("secret-thing", 1)]
+    assert [(t["slug"], t["n"]) for t in queries.top_teams(pms)] == [("payments", 2), ("platform", 2)]
     scope = scope_for(reader)
-    pms = insights.in_period(insights.scoped_postmortems(scope), scope)
-    assert [(t["slug"], t["n"]) for t in insights.top_tags(pms)] == [("db", 2), ("network", 1)]
+    pms = periods.in_period(periods.scoped_postmortems(scope), scope)
+    assert [(t["slug"], t["n"]) for t in queries.top_tags(pms)] == [("db", 2), ("network", 1)]
 
 
 def test_tags_of_restricted_post_mortems_do_not_leak_into_the_filter(archive, reader, facilitator):
-    assert "secret-thing" not in insights.visible_tags(reader).values_list("slug", flat=True)
-    assert "secret-thing" in insights.visible_tags(facilitator).values_list("slug", flat=True)
+    assert "secret-thing" not in queries.visible_tags(reader).values_list("slug", flat=True)
+    assert "secret-thing" in queries.visible_tags(facilitator).values_list("slug", flat=True)
 
 
 # --- Action items and findings ----------------------------------------------------------------
@@ -285,30 +308,30 @@ def test_tags_of_restricted_post_mortems_do_not_leak_into_the_filter(archive, re
 
 def test_action_items_created_and_completed_per_month(archive, facilitator):
     scope = scope_for(facilitator)
-    by_month, totals = insights.action_items_per_month(insights.scoped_postmortems(scope), scope)
+    by_month, totals = queries.action_items_per_month(periods.scoped_postmortems(scope), scope)
     jan, feb, mar = (by_month[date(2024, m, 1)] for m in (1, 2, 3))
     assert (jan["created"], jan["done"], jan["wont_do"]) == (3, 1, 0)
     assert (feb["created"], feb["done"], feb["wont_do"]) == (1, 1, 1)
     assert (mar["created"], mar["done"], mar["wont_do"]) == (2, 0, 0)
-    assert jan["days"] == insights.Spread(1, 10, 10)
+    assert jan["days"] == queries.Spread(1, 10, 10)
     assert feb["days"].median == pytest.approx(35)
     assert (totals["created"], totals["done"], totals["wont_do"]) == (6, 2, 1)
     assert totals["days"].n == 2 and totals["days"].median == pytest.approx(22.5)
 
 
 def test_open_and_overdue_action_items_by_team(archive, facilitator, reader):
-    teams, totals = insights.open_action_items_by_team(insights.scoped_postmortems(scope_for(facilitator)), TODAY)
+    teams, totals = queries.open_action_items_by_team(periods.scoped_postmortems(scope_for(facilitator)), TODAY)
     assert {(t["slug"], t["open"], t["overdue"]) for t in teams} == {
         ("platform", 2, 1), ("payments", 1, 1), (None, 1, 0)}
     assert totals == {"open": 3, "overdue": 1}  # the item of B counts once, though B has two teams
-    _, totals = insights.open_action_items_by_team(insights.scoped_postmortems(scope_for(reader)), TODAY)
+    _, totals = queries.open_action_items_by_team(periods.scoped_postmortems(scope_for(reader)), TODAY)
     assert totals == {"open": 2, "overdue": 1}  # not the one on the restricted E
 
 
 def test_language_findings_per_month_by_category(archive, facilitator, reader):
-    assert insights.findings_per_month(insights.scoped_postmortems(scope_for(facilitator)), scope_for(facilitator)) == {
+    assert queries.findings_per_month(periods.scoped_postmortems(scope_for(facilitator)), scope_for(facilitator)) == {
         date(2024, 1, 1): {"blame": 1, "counterfactual": 1}, date(2024, 3, 1): {"blame": 1}}
-    assert insights.findings_per_month(insights.scoped_postmortems(scope_for(reader)), scope_for(reader)) == {
+    assert queries.findings_per_month(periods.scoped_postmortems(scope_for(reader)), scope_for(reader)) == {
         date(2024, 1, 1): {"blame": 1, "counterfactual": 1}}
 
 
@@ -332,16 +355,16 @@ def test_language_findings_per_month_by_category(archive, facilitator, reader):
     ],
 )
 def test_postmortems_behind_each_figure(archive, facilitator, facets, expected):
-    assert titles(insights.postmortems_behind(scope_for(facilitator), facets)) == expected
+    assert titles(queries.postmortems_behind(scope_for(facilitator), facets)) == expected
 
 
 def test_postmortems_behind_a_category_count(archive, facilitator):
     change = FactorCategory.objects.get(slug="change")
-    assert titles(insights.postmortems_behind(scope_for(facilitator), Facets(category=change))) == ["A", "B", "C"]
+    assert titles(queries.postmortems_behind(scope_for(facilitator), Facets(category=change))) == ["A", "B", "C"]
 
 
 def test_postmortems_behind_a_figure_respect_visibility(archive, reader):
-    assert titles(insights.postmortems_behind(scope_for(reader), Facets(action="open"))) == ["B", "F"]
+    assert titles(queries.postmortems_behind(scope_for(reader), Facets(action="open"))) == ["B", "F"]
 
 
 # --- Cost -------------------------------------------------------------------------------------
@@ -351,9 +374,9 @@ def test_spreads_cost_the_same_queries_whatever_the_rows(db, facilitator, make_p
     scope = scope_for(facilitator)
 
     def count():
-        pms = insights.in_period(insights.scoped_postmortems(scope), scope)
+        pms = periods.in_period(periods.scoped_postmortems(scope), scope)
         with CaptureQueriesContext(connection) as ctx:
-            insights.durations_per_month(pms, scope.tz)
+            durations_per_month(pms, scope.tz)
         return len(ctx.captured_queries)
 
     make_postmortem(started_at=utc(2024, 1, 2), resolved_at=utc(2024, 1, 3))

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from knowledge.insights_views import InsightsReport
+from knowledge.insights.report import InsightsReport
 from postmortems.models import ActionItem, ContributingFactor, FactorCategory, LanguageFinding, Profile, Team
 from tests.factories import PASSWORD
 from tests.knowledge.test_insights_aggregates import build_archive

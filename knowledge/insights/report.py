@@ -1,162 +1,26 @@
-"""The insights page, its CSV downloads and the list of post-mortems behind each figure."""
+"""The insights page's charts and tables for one scope: each aggregate queried once, when first needed."""
 
 from __future__ import annotations
 
-import csv
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from urllib.parse import urlencode
 
-from django import forms
-from django.core.paginator import Paginator
-from django.db.models import Min, Q
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
-from django.urls import reverse
+from django.db.models import Min
 from django.utils import timezone
-from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
-from django.views.decorators.http import require_GET
 
-from knowledge import charts, insights
-from knowledge.charts import Cell
-from knowledge.insights import Facets, Scope
-from postmortems.models import FactorCategory, LanguageRule, Severity, Status, Team
+from knowledge.insights import charts, periods, queries
+from knowledge.insights.charts import Cell
+from knowledge.insights.periods import Scope
+from postmortems.models import FactorCategory, LanguageRule, Severity, Status
+from postmortems.shared_cache import cached
 
-PAGE_SIZE = 50
-MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 CATEGORY_KEYS = 10  # colours cycle through series--cat1 … cat10
-EARLIEST = date(1970, 1, 1)
 FINDING_KEYS = {value: f"cat{i + 1}" for i, value in enumerate(LanguageRule.Category.values)}
 STATUS_KEYS = {Status.DRAFT: "draft", Status.IN_REVIEW: "in-review", Status.PUBLISHED: "published"}
-
-
-# --- Filters ----------------------------------------------------------------------------------
-
-
-class InsightsFilterForm(forms.Form):
-    """The page's filters; every value is a query parameter, so a view can be bookmarked and shared."""
-
-    period = forms.ChoiceField(choices=list(insights.PERIODS.items()))
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.all(), to_field_name="slug", required=False, empty_label="All teams"
-    )
-    tag = forms.CharField(
-        required=False, max_length=100,
-        widget=forms.TextInput(attrs={"list": "insights-tags", "placeholder": "All tags", "autocomplete": "off"}),
-    )
-    severity = forms.ChoiceField(choices=[("", "All severities"), *Severity.choices], required=False)
-
-    def __init__(self, data, *, user):
-        super().__init__(data)
-        self.user = user
-        self.fields["from"] = forms.DateField(
-            label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-        )
-        self.fields["to"] = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-        self.order_fields(["period", "from", "to", "team", "tag", "severity"])
-
-    def clean_tag(self):
-        value = self.cleaned_data["tag"].strip()
-        if not value:
-            return None
-        tag = insights.visible_tags(self.user).filter(Q(slug=value) | Q(name__iexact=value)).first()
-        if tag is None:
-            raise forms.ValidationError("No post-mortem you may see carries this tag.")
-        return tag
-
-    def tag_options(self) -> SafeString:
-        """The tags to suggest in the tag box: those of post-mortems the user may see."""
-        options = insights.visible_tags(self.user).values_list("slug", "name")
-        return format_html_join("", '<option value="{}">{}</option>', options)
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("from"), data.get("to")
-        if "period" not in data:
-            return data
-        if data["period"] == "custom" and not (start or end):
-            self.add_error("from", "Give a start date, an end date or both for a custom period.")
-        today = timezone.localdate()
-        if start and start < EARLIEST:
-            self.add_error("from", f"Choose a start date from {EARLIEST:%-d %B %Y} on.")
-        elif start and start > today:
-            self.add_error("from", "Choose a start date no later than today: nothing has happened after it yet.")
-        if end and end < EARLIEST:
-            self.add_error("to", f"Choose an end date from {EARLIEST:%-d %B %Y} on.")
-        elif start and end and start > end:
-            self.add_error("to", "The end date comes before the start date.")
-        return data
-
-    def scope(self, *, tz, today) -> Scope:
-        data = self.cleaned_data
-        start, end = insights.period_bounds(data["period"], today=today, start=data.get("from"), end=data.get("to"))
-        return Scope(
-            user=self.user, tz=tz, today=today, start=start, end=end,
-            team=data.get("team"), tag=data.get("tag"), severity=data.get("severity") or "",
-        )
-
-    def params(self) -> dict:
-        """The filters as query parameters, for links that keep them."""
-        data = self.cleaned_data
-        params = {"period": data["period"]}
-        if data["period"] == "custom":
-            params |= {k: data[k].isoformat() for k in ("from", "to") if data.get(k)}
-        if data.get("team"):
-            params["team"] = data["team"].slug
-        if data.get("tag"):
-            params["tag"] = data["tag"].slug
-        if data.get("severity"):
-            params["severity"] = data["severity"]
-        return params
-
-
-class FacetForm(forms.Form):
-    """What one figure counts (the drill-down's extra parameters)."""
-
-    month = forms.RegexField(regex=MONTH_RE, required=False, error_messages={"invalid": "Use a month as YYYY-MM."})
-    status = forms.ChoiceField(choices=[("", ""), *Status.choices], required=False)
-    category = forms.ModelChoiceField(queryset=FactorCategory.objects.all(), to_field_name="slug", required=False)
-    measure = forms.ChoiceField(choices=[("", ""), *insights.MEASURE_LABELS.items()], required=False)
-    action = forms.ChoiceField(choices=[("", ""), *insights.ACTION_FACETS.items()], required=False)
-    finding = forms.ChoiceField(choices=[("", ""), ("any", "any"), *LanguageRule.Category.choices], required=False)
-    noteam = forms.BooleanField(required=False)
-
-    def clean_month(self):
-        value = self.cleaned_data["month"]
-        if not value:
-            return None
-        year, month = (int(x) for x in MONTH_RE.match(value).groups())
-        if not 1 <= month <= 12:
-            raise forms.ValidationError("Use a month as YYYY-MM.")
-        last = insights.first_of_month(timezone.localdate())
-        if not (EARLIEST.year, EARLIEST.month) <= (year, month) <= (last.year, last.month):
-            raise forms.ValidationError(
-                f"Choose a month from {EARLIEST:%B %Y} to {last:%B %Y}: the figures cover no other."
-            )
-        return date(year, month, 1)
-
-    def facets(self) -> Facets:
-        d = self.cleaned_data
-        return Facets(
-            month=d["month"], status=d["status"], category=d["category"], measure=d["measure"],
-            action=d["action"], finding=d["finding"], no_team=d["noteam"],
-        )
-
-
-def _bound_filters(request) -> InsightsFilterForm:
-    data = request.GET.copy()
-    if not data.get("period"):
-        data["period"] = "custom" if (data.get("from") or data.get("to")) else insights.DEFAULT_PERIOD
-    return InsightsFilterForm(data, user=request.user)
-
-
-def _scope_for(request, form) -> Scope:
-    tz = timezone.get_current_timezone()
-    return form.scope(tz=tz, today=timezone.localdate())
 
 
 # --- Tables behind the charts -----------------------------------------------------------------
@@ -252,41 +116,70 @@ class InsightsReport:
     # Aggregates
     @cached_property
     def scoped(self):
-        return insights.scoped_postmortems(self.scope)
+        return periods.scoped_postmortems(self.scope)
 
     @cached_property
     def in_period(self):
-        return insights.in_period(self.scoped, self.scope)
+        return periods.in_period(self.scoped, self.scope)
 
     @cached_property
-    def months(self) -> list[date]:
+    def aggregates(self) -> dict:
+        """Every aggregate of the page, computed together, cached for the reader's audience until the next
+        change to any post-mortem (postmortems/shared_cache.py): the all-time figures cost most."""
+        scope = self.scope
+        key = (getattr(scope.tz, "key", str(scope.tz)), scope.today, scope.start, scope.end,
+               scope.team.pk if scope.team else "", scope.tag.pk if scope.tag else "", scope.severity)
+        return cached("insights", user=scope.user, parts=key, compute=self._compute_aggregates)
+
+    def _compute_aggregates(self) -> dict:
+        months, scoped, in_period, scope = self._months(), self.scoped, self.in_period, self.scope
+        return {
+            "months": months,
+            "left_out": self._left_out(),
+            "figures": queries.postmortem_figures(in_period, scope.tz, months),
+            "factors": queries.factors_per_month(in_period, scope.tz, months),
+            "tags": queries.top_tags(in_period),
+            "teams": queries.top_teams(in_period),
+            "actions": queries.action_items_per_month(scoped, scope, months),
+            "open_actions": queries.open_action_items_by_team(scoped, scope.today),
+            "findings": queries.findings_per_month(scoped, scope, months),
+        }
+
+    def _months(self) -> list[date]:
         end = self.scope.end or self.scope.today
         start = self.scope.start
         if start is None:  # "All time": from the first month that holds a post-mortem (1970 at the earliest)
-            earliest = self.in_period.aggregate(first=Min(insights.incident_time()))["first"]
+            earliest = self.in_period.aggregate(first=Min(periods.incident_time()))["first"]
             start = timezone.localtime(earliest, self.scope.tz).date() if earliest else end
-        return insights.months_between(start, end)
+        return periods.months_between(start, end)
 
-    @cached_property
-    def left_out(self) -> int:
+    def _left_out(self) -> int:
         """How many post-mortems "All time" leaves out for an incident time before 1970 or more than a
         year ahead (stored before such times were refused). Other periods leave them out as well; they
         are counted where someone looks for everything."""
         if self.scope.start is not None:
             return 0
-        return insights.outside_incident_times(self.scoped).count()
+        return periods.outside_incident_times(self.scoped).count()
+
+    @property
+    def months(self) -> list[date]:
+        return self.aggregates["months"]
+
+    @property
+    def left_out(self) -> int:
+        return self.aggregates["left_out"]
 
     def axis(self, *keyed: dict) -> list[date]:
         """The page's months, stretched to hold any month a chart's data falls in."""
         keys = {k for data in keyed for k in data}
         months = self.months
         if keys and (min(keys) < months[0] or max(keys) > months[-1]):
-            months = insights.months_between(min(min(keys), months[0]), max(max(keys), months[-1]))
+            months = periods.months_between(min(min(keys), months[0]), max(max(keys), months[-1]))
         return months
 
-    @cached_property
+    @property
     def figures(self):
-        return insights.postmortem_figures(self.in_period, self.scope.tz, self.months)
+        return self.aggregates["figures"]
 
     @property
     def per_month(self):
@@ -296,33 +189,33 @@ class InsightsReport:
     def durations(self):
         return self.figures
 
-    @cached_property
+    @property
     def factors(self):
-        return insights.factors_per_month(self.in_period, self.scope.tz, self.months)
+        return self.aggregates["factors"]
 
     @cached_property
     def categories(self):
         return list(FactorCategory.objects.order_by("position", "name"))
 
-    @cached_property
+    @property
     def tags(self):
-        return insights.top_tags(self.in_period)
+        return self.aggregates["tags"]
 
-    @cached_property
+    @property
     def teams(self):
-        return insights.top_teams(self.in_period)
+        return self.aggregates["teams"]
 
-    @cached_property
+    @property
     def actions(self):
-        return insights.action_items_per_month(self.scoped, self.scope, self.months)
+        return self.aggregates["actions"]
 
-    @cached_property
+    @property
     def open_actions(self):
-        return insights.open_action_items_by_team(self.scoped, self.scope.today)
+        return self.aggregates["open_actions"]
 
-    @cached_property
+    @property
     def findings(self):
-        return insights.findings_per_month(self.scoped, self.scope, self.months)
+        return self.aggregates["findings"]
 
     # Charts
     def chart(self, slug: str) -> Chart:
@@ -399,15 +292,15 @@ class InsightsReport:
         months = self.axis(by_month)
         labels = [f"{m:%b %Y}" for m in months]
         columns, csv_columns = ["Month"], ["Month"]
-        for label in insights.MEASURE_LABELS.values():
+        for label in queries.MEASURE_LABELS.values():
             short = label.removeprefix("Time to ").capitalize()
             columns += [f"{short}: n", f"{short}: median", f"{short}: 90th percentile"]
             csv_columns += [f"{short}: n", f"{short}: median (minutes)", f"{short}: 90th percentile (minutes)"]
 
         def cells(figures: dict, month: date | None) -> list[Cell]:
             out = []
-            for name in insights.MEASURES:
-                spread = figures.get(name, insights.Spread())
+            for name in queries.MEASURES:
+                spread = figures.get(name, queries.Spread())
                 behind = self.drill(month=month, measure=name) if spread.n else None
                 out.append(_count(spread.n, behind))
                 for value in (spread.median, spread.p90):
@@ -424,15 +317,15 @@ class InsightsReport:
         chart.legend = [("median", "Median"), ("p90", "90th percentile")]
         if not any(s.n for s in overall.values()):
             chart.empty = "No post-mortem in this period has its incident times recorded."
-        for name, label in insights.MEASURE_LABELS.items():
-            spread = overall.get(name, insights.Spread())
+        for name, label in queries.MEASURE_LABELS.items():
+            spread = overall.get(name, queries.Spread())
             desc = (f"{label}, whole period: median {charts.format_duration(spread.median)}, "
                     f"90th percentile {charts.format_duration(spread.p90)}, from {spread.n} post-mortems.")
             series = [
-                charts.Series("median", "Median", [by_month.get(m, {}).get(name, insights.Spread()).median
+                charts.Series("median", "Median", [by_month.get(m, {}).get(name, queries.Spread()).median
                                                    for m in months],
                               [self.drill(month=m, measure=name) for m in months]),
-                charts.Series("p90", "90th percentile", [by_month.get(m, {}).get(name, insights.Spread()).p90
+                charts.Series("p90", "90th percentile", [by_month.get(m, {}).get(name, queries.Spread()).p90
                                                          for m in months], dashed=True),
             ]
             svg = charts.duration_lines(chart_id=f"chart-durations-{name}", title=label, desc=desc, labels=labels,
@@ -459,7 +352,7 @@ class InsightsReport:
                 Cell(months_seen[category.pk], str(months_seen[category.pk]), self.drill(category=category.slug)),
             ])
             category_bars.append(charts.Bar(category.name, n, self.drill(category=category.slug), "cat1"))
-        for tag in [t for t in self.tags if t["n"] >= 2][: insights.TOP_LIMIT]:
+        for tag in [t for t in self.tags if t["n"] >= 2][: queries.TOP_LIMIT]:
             rows.append([
                 _text("Tag"), _text(tag["name"], self.library(tag=tag["slug"])),
                 _count(tag["n"], self.drill(tag=tag["slug"])), Cell(None, ""),
@@ -500,7 +393,7 @@ class InsightsReport:
         for i, m in enumerate(months):
             figures = by_month.get(m, {})
             rows.append([_text(labels[i])] + [_count(figures.get(key, 0), self.drill(month=m, action=key))
-                                              for key, *_ in spec] + [days(figures.get("days", insights.Spread()), m)])
+                                              for key, *_ in spec] + [days(figures.get("days", queries.Spread()), m)])
         total = [_text("All months")] + [_count(totals[key], self.drill(action=key)) for key, *_ in spec]
         total.append(days(totals["days"]))
         columns = ["Month", "Created", "Completed", "Won't do", "Median days to complete"]
@@ -550,7 +443,7 @@ class InsightsReport:
         return chart
 
     def _top(self, slug, title, note, items, *, kind) -> Chart:
-        items = items[: insights.TOP_LIMIT]
+        items = items[: queries.TOP_LIMIT]
         rows, bars = [], []
         for item in items:
             library = self.library(**{kind: item["slug"]})
@@ -607,60 +500,3 @@ class InsightsReport:
             {"label": "Closed as won't do", "value": f"{round(100 * action_totals['wont_do'] / closed)} %"
              if closed else "—", "note": f"of {closed} closed", "href": self.drill(action="wont_do")},
         ]
-
-
-# --- Views ------------------------------------------------------------------------------------
-
-
-@require_GET
-def insights_page(request):
-    form = _bound_filters(request)
-    ctx = {"form": form, "charts": [], "facts": []}
-    if form.is_valid():
-        report = InsightsReport(_scope_for(request, form), form.params())
-        ctx |= {"report": report, "charts": report.all_charts(), "facts": report.facts(),
-                "query": urlencode(form.params())}
-    return render(request, "knowledge/insights/page.html", ctx, status=200 if form.is_valid() else 400)
-
-
-@require_GET
-def insights_csv(request, slug):
-    if slug not in InsightsReport.SLUGS:
-        raise Http404("No such chart.")
-    form = _bound_filters(request)
-    if not form.is_valid():
-        return HttpResponseBadRequest("Invalid filters: " + form.errors.as_text(), content_type="text/plain")
-    chart = InsightsReport(_scope_for(request, form), form.params()).chart(slug)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="hindsight-{slug}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(chart.csv_columns)
-    for row in chart.rows + ([chart.total] if chart.total else []):
-        writer.writerow([_csv_safe(cell.value) for cell in row])
-    return response
-
-
-def _csv_safe(value):
-    """Keep spreadsheet programs from reading user-written text as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
-@require_GET
-def insights_postmortems(request):
-    form, facet_form = _bound_filters(request), FacetForm(request.GET)
-    valid = form.is_valid() and facet_form.is_valid()
-    ctx = {"form": form, "facet_form": facet_form}
-    if valid:
-        scope, facets = _scope_for(request, form), facet_form.facets()
-        qs = insights.postmortems_behind(scope, facets).with_list_data().order_by("-started_at", "-created_at", "-pk")
-        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-        query = request.GET.copy()
-        query.pop("page", None)
-        ctx |= {
-            "page": page, "description": insights.describe_facets(scope, facets),
-            "query": query.urlencode(), "back": urlencode(form.params()),
-        }
-    return render(request, "knowledge/insights/postmortems.html", ctx, status=200 if valid else 400)
-
