@@ -9,6 +9,7 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 from django.db.models import Min
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
