@@ -28,7 +28,7 @@ LANGUAGE_CATEGORIES = {"blame", "counterfactual", "minimising", "person_as_cause
 
 def shipped_rules():
     """Compile the rules as the migrations ship them (0004, tuned by 0005 and 0006), without a database."""
-    from postmortems import coach
+    from postmortems.coach import patterns, structure
 
     shipped = importlib.import_module("postmortems.migrations.0004_ship_language_rules").RULES
     latest = importlib.import_module("postmortems.migrations.0006_language_rules_never_had_to_do_procedures")
@@ -46,7 +46,7 @@ def shipped_rules():
         for r in shipped
     ]
     rows += [dict(r, is_regex=True) for r in latest.NEW_RULES]
-    return coach.compile_rules(rows)
+    return patterns.compile_rules(rows) + list(structure.RULES)
 
 
 def load_dataset(path=DATASET):
@@ -56,12 +56,12 @@ def load_dataset(path=DATASET):
 
 def evaluate(rows, rules):
     """Return (counts, misclassified) for `rows` checked with `rules`."""
-    from postmortems import coach
+    from postmortems.coach import engine
 
     counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     wrong = []
     for row in rows:
-        findings = coach.check_texts([("s", row["kind"], row["text"])], names=row.get("names", ()), rules=rules)
+        findings = engine.check_texts([("s", row["kind"], row["text"])], names=row.get("names", ()), rules=rules)
         findings = [f for f in findings if f.category in LANGUAGE_CATEGORIES]
         flagged = bool(findings)
         key = ("t" if flagged == row["blaming"] else "f") + ("p" if flagged else "n")
@@ -85,9 +85,9 @@ def main(argv=None):
     import django
 
     django.setup()
-    from postmortems import coach
+    from postmortems.coach import checks
 
-    rules = coach.load_rules() if args.database else shipped_rules()
+    rules = checks.load_rules() if args.database else shipped_rules()
     rows = load_dataset(args.dataset)
     counts, wrong = evaluate(rows, rules)
     tp, fp, fn, tn = counts["tp"], counts["fp"], counts["fn"], counts["tn"]

@@ -78,7 +78,7 @@ def build_postmortem(words=5000, seed=7):
 
 
 def user_names(n=300, seed=11):
-    from postmortems.coach import GIVEN_NAMES
+    from postmortems.coach.words import GIVEN_NAMES
 
     rng = random.Random(seed)
     given = sorted(GIVEN_NAMES)
@@ -101,17 +101,17 @@ def main(argv=None):
     django.setup()
     from coach_quality import shipped_rules
 
-    from postmortems import coach
+    from postmortems.coach import engine
 
     rules = shipped_rules()
     texts, words = build_postmortem(args.words)
     names = user_names()
-    actions = [coach.ActionFacts(location=loc, text=t, priority="high", has_owner=False, has_due_date=True)
+    actions = [engine.ActionFacts(location=loc, text=t, priority="high", has_owner=False, has_due_date=True)
                for loc, kind, t in texts if kind == "action_item"]
 
     def run():
-        findings = coach.check_texts(texts, names=names, rules=rules)
-        return findings + coach.check_action_items(actions)
+        findings = engine.check_texts(texts, names=names, rules=rules)
+        return findings + engine.check_action_items(actions)
 
     findings = run()  # warm-up: compiles the {name} rules for this document's names
     timings, cpu = [], []

@@ -38,7 +38,8 @@ from postmortems.admin_actions import (
     template_duplicate,
 )
 from postmortems.admin_widgets import AutocompleteSelectMultiple, SafeAutocompleteMixin
-from postmortems.coach import pattern_error, rule_matches
+from postmortems.coach.checks import rule_matches
+from postmortems.coach.patterns import pattern_error
 from postmortems.forms import validate_tag_names
 from postmortems.models import (
     ActionItem,

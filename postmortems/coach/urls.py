@@ -1,6 +1,6 @@
 from django.urls import path
 
-from postmortems import coach_views
+from postmortems.coach import views as coach_views
 
 urlpatterns = [
     path("coach/check/", coach_views.check, name="coach_check"),

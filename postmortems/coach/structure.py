@@ -1,0 +1,3 @@
+"""Placeholder."""
+RULES = ()
+SLUGS = set()

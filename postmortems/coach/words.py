@@ -1,0 +1,85 @@
+"""The coach's word lists: frozen data, edited here and nowhere else.
+
+Given names, capitalised technology that is never a person, capitalised words that start
+sentences but are never names, and the verbs and nouns the sentence-structure rules read
+(postmortems/coach/structure.py). Data only: no logic, no imports beyond the standard library.
+"""
+
+# Common given names across the languages an engineering organisation speaks. Names that are also
+# everyday words or technology (Will, May, Grace, Ruby, Julia, Cassandra, Hugo...) are left out.
+GIVEN_NAMES = frozenset(
+    """
+    Aaron Abdul Abel Abigail Adam Adrian Aditya Agnes Ahmed Aisha Akira Alan Albert Alejandro Aleksandr
+    Alex Alexander Alexandra Alexei Alfred Ali Alice Alicia Alison Amanda Amara Amelia Amir Amit Amy
+    Ana Anders Andre Andrea Andreas Andrei Andrew Andy Angela Anika Anil Anita Ann Anna Anne Annika
+    Anthony Anton Antonio Anya Arjun Arthur Arun Asha Ashley Astrid Aurora Ayesha Barbara Beatriz Ben
+    Benjamin Bernard Beth Bianca Bjorn Bob Bobby Boris Brad Brandon Brenda Brian Bruno Bryan Camila
+    Carl Carla Carlos Carmen Carol Caroline Catherine Cecilia Chandra Charles Charlie Charlotte Chen
+    Chloe Chris Christian Christina Christine Christopher Claire Clara Claudia Colin Connor Craig
+    Cristina Dagmar Daisuke Dan Dana Daniel Daniela Danielle Darius Dave David Deborah Deepak Denis
+    Dennis Diana Diego Dimitri Dmitri Dmitry Dominic Donald Dora Doug Douglas Duncan Dylan Eddie
+    Edward Elena Eli Elias Elif Elisa Elizabeth Ella Ellen Emil Emily Emma Emre Enrique Eric Erik Erin
+    Ethan Eva Evan Eve Fabian Farah Fatima Felix Fernando Filip Fiona Florian Francesca Francesco
+    Francisco Frank Freya Fred Gabriel Gabriela Gareth Gary George Georgia Gerald Gianluca Gina Giorgio
+    Giulia Giuseppe Gloria Gordon Greg Gregory Gustavo Hamza Hana Hannah Hans Harold Harriet Harry
+    Hassan Heather Heidi Helen Helena Henrik Henry Hiroshi Holly Hugh Hussein Ian Igor Ines Ingrid
+    Irene Isaac Isabel Isabella Ivan Jack Jacob Jake James Jamie Jana Jane Janet Jason Javier
+    Jean Jeff Jeffrey Jennifer Jenny Jeremy Jerome Jess Jessica Jim Jimmy Joan Joanna Joao Joe Joel
+    Johan Johannes John Jon Jonas Jonathan Jorge Jose Josef Joseph Josh Joshua Juan Judith Julian
+    Juliana Julie Julien Julius Justin Kai Kamal Karen Karim Karin Karl Kate Katherine Kathy
+    Katie Katja Kavya Keith Kelly Ken Kenji Kenneth Kevin Khalid Kim Klaus Kofi Krishna Kristin
+    Kumar Kurt Lakshmi Lars Laura Lauren Lea Leah Lena Leo Leon Leonardo Liam Lina Linda Lisa Liu
+    Lorenzo Louis Louise Luca Lucas Lucia Lucy Luis Lukas Luke Magnus Malik Manuel Marc Marco Marcus
+    Margaret Maria Mariana Marie Marina Mario Marion Marta Martha Martin Mary Mateo Matt Matteo
+    Matthew Matthias Maya Megan Mehmet Mei Melissa Mia Michael Michelle Miguel Mike Mikhail Milan
+    Ming Miriam Mohamed Mohammed Monica Nadia Nancy Naomi Natalia Natalie Nathan Neil Nick
+    Nicolas Nicole Niels Nikhil Nikita Nina Noah Nora Olga Oliver Olivia Omar Oscar Otto Owen Pablo
+    Pamela Paolo Patricia Patrick Paul Paula Pavel Pedro Peter Petra Philip Pierre Pooja Priya
+    Rachel Rafael Rahul Raj Rajesh Ramon Raphael Raquel Rebecca Ricardo Richard Rick Riley Rita
+    Rob Robert Roberto Robin Rohan Roman Ron Ronald Rosa Ryan Sabine Sam Samantha Samir Samuel Sandra
+    Sara Sarah Sasha Satoshi Scott Sean Sebastian Sergei Sergey Sergio Shreya Simon Sofia Sonia
+    Sophie Stefan Stefano Stephanie Stephen Steve Steven Susan Suresh Sven Takeshi Tamara Tanya
+    Tariq Teresa Thomas Tim Timothy Tobias Tom Tomas Tony Tyler Valentina Vanessa Venkat Vera Victor
+    Victoria Vijay Viktor Vincent Vivek Walter Wei Wendy William Xavier Xin Yan Yasmin Yuki Yusuf
+    Yuri Zoe Zhang
+    """.split()
+)
+
+# Technology that gets capitalised in prose; never a person, whatever the name lists say.
+TECH_WORDS = frozenset(
+    w.lower()
+    for w in """
+    Kubernetes Postgres PostgreSQL Redis Kafka Nginx MySQL Mongo MongoDB Elasticsearch Cassandra Jenkins
+    Travis Docker Terraform Ansible Puppet Chef Consul Vault Nomad Envoy Istio Linkerd Helm Argo ArgoCD
+    Grafana Prometheus Loki Sentry Datadog PagerDuty Opsgenie Slack GitHub GitLab Bitbucket Jira
+    Confluence AWS GCP Azure Lambda Cloudflare Fastly Akamai Varnish HAProxy Traefik Caddy Apache Tomcat
+    Jetty Django Rails Flask Celery Sidekiq RabbitMQ ZooKeeper Etcd CoreDNS Calico Cilium Karpenter
+    Spark Hadoop Hive Presto Trino Airflow Dagster Snowflake BigQuery Redshift Memcached MariaDB SQLite
+    Oracle Linux Ubuntu Debian Windows Chrome Firefox Safari Java Python Ruby Go Golang Rust Node Deno
+    Julia Perl Scala Kotlin Swift Erlang Elixir Haskell Cron Systemd Kernel Git Npm Pip Maven Gradle
+    Bazel Webpack Vercel Netlify Heroku Okta Stripe Twilio Sendgrid Mailgun Zendesk Salesforce Vitess
+    Cockroach Spanner Dynamo DynamoDB Aurora Kinesis Pubsub Nats Pulsar Flink Beam Jaeger Zipkin Tempo
+    Thanos Cortex Mimir Alertmanager Kibana Logstash Fluentd Vector Splunk Honeycomb Nagios Zabbix
+    Icinga OpenStack Ceph Minio Keycloak Hugo Jekyll React Vue Angular Svelte Jest Mocha Karma Jasmine
+    Cypress Selenium Playwright Flux Spinnaker Bamboo TeamCity Buildkite Drone Tekton Ada Alexa Siri
+    Atlas Phoenix Hermes Apollo Orion Mercury Gemini Titan Ray Dask Celery Gunicorn Uvicorn Puma
+    Unicorn Passenger Envoy Hystrix Resilience Consul Patroni Pgbouncer Pgpool Barman Sentinel
+    """.split()
+)
+
+# Patterns here start with a character class (no \b, no IGNORECASE) so that re can skip ahead fast.
+# Words that start sentences; capitalised, but never names.
+NOT_NAMES = frozenset(
+    w.lower()
+    for w in """
+    I We You He She They It Its Our Their His Her My Your The A An This That These Those There Here Then When
+    While After Before During Since Until As At On In By For With Without Within From To Of Because If Once So
+    But And Or Nor Yet Also However Meanwhile Later Earlier Finally First Second Third Next Eventually Soon
+    Unfortunately Fortunately Luckily Initially Afterwards Instead Still Even Only Just Both Each Every All Some
+    Someone Somebody Nobody Everyone Everybody Anyone Anybody None Nothing Something Everything Who What Which
+    Where Why How Whoever Whatever Everything Today Yesterday Tomorrow Tonight Morning Evening Night Monday
+    Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August September
+    October November December Customers Users Engineers Responders Support Ops Management Security Finance Sales
+    Legal Team Teams Everyone Thanks Thank Please Note Update Summary Impact Timeline Lessons Action Owner Status
+    """.split()
+)
