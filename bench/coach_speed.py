@@ -101,9 +101,9 @@ def main(argv=None):
     django.setup()
     from coach_quality import shipped_rules
 
-    from postmortems.coach import engine
+    from postmortems.coach import engine, structure
 
-    rules = shipped_rules()
+    rules = shipped_rules() + list(structure.RULES)
     texts, words = build_postmortem(args.words)
     names = user_names()
     actions = [engine.ActionFacts(location=loc, text=t, priority="high", has_owner=False, has_due_date=True)

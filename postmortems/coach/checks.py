@@ -36,22 +36,36 @@ def load_rules() -> list[CompiledRule]:
     """Return the enabled rules, compiled; recompiled only when the rules in the database change.
 
     One query per call: the rows are read and fingerprinted, so an edit in the admin (or in a
-    migration, or in another process) takes effect on the next check. The built-in sentence-structure
-    rules (postmortems/coach/structure.py) follow the database rules.
+    migration, or in another process) takes effect on the next check.
     """
     rows = list(LanguageRule.objects.filter(enabled=True).order_by("slug").values_list(*_RULES_FIELDS))
     fingerprint = hashlib.blake2b(repr(rows).encode(), digest_size=16).digest()
     cached_fingerprint, rules = _rules_cache["current"]
     if fingerprint != cached_fingerprint:
-        rules = compile_rules(dict(zip(_RULES_FIELDS, row, strict=True)) for row in rows) + list(structure.RULES)
+        rules = compile_rules(dict(zip(_RULES_FIELDS, row, strict=True)) for row in rows)
         _rules_cache["current"] = (fingerprint, rules)
     return rules
 
 
+def active_rules() -> list[CompiledRule]:
+    """Return the enabled rule rows and, after them, the built-in sentence-structure rules
+    (postmortems/coach/structure.py). With no rule row enabled the coach is switched off."""
+    rules = load_rules()
+    return rules + list(structure.RULES) if rules else rules
+
+
 def check_texts(texts: Sequence[tuple[str, str, str]], *, names: Iterable[str] = (),
                 rules: Sequence[CompiledRule] | None = None) -> list[Finding]:
-    """Return the findings in `texts` (see engine.check_texts); `rules` defaults to the enabled rules."""
+    """Return the findings of `rules` (default: the enabled rule rows) in `texts` (see engine.check_texts)."""
     return engine_check_texts(texts, rules=load_rules() if rules is None else rules, names=names)
+
+
+def check_writing(texts: Sequence[tuple[str, str, str]], *, names: Iterable[str] = ()) -> list[Finding]:
+    """Return every language finding in `texts`: the rule rows' and the sentence-structure rules'.
+
+    What the editor, the stored findings, `check_language` and `check_text` show.
+    """
+    return engine_check_texts(texts, rules=active_rules(), names=names)
 
 
 def check_text(text: str, *, kind: str = "narrative", names: Iterable[str] | None = None) -> list[Finding]:
@@ -62,7 +76,7 @@ def check_text(text: str, *, kind: str = "narrative", names: Iterable[str] | Non
     if not text or not text.strip():
         return []
     names = user_names_in([text]) if names is None else names
-    return engine_check_texts([("text", kind, text)], rules=load_rules(), names=names)
+    return engine_check_texts([("text", kind, text)], rules=active_rules(), names=names)
 
 
 def rule_matches(rule, text: str) -> list[tuple[int, int]]:
@@ -185,7 +199,7 @@ def check_postmortem(postmortem, *, names: Iterable[str] | None = None, document
     items = list(postmortem.action_items.all()) if document is None else None
     texts = postmortem_texts(postmortem, action_items=items, document=document)
     names = user_names_in(text for _, _, text in texts) if names is None else names
-    findings = check_texts(texts, names=names)
+    findings = check_writing(texts, names=names)
     findings += check_action_items(postmortem_action_facts(postmortem, action_items=items, document=document))
     return findings
 

@@ -194,7 +194,7 @@ def check_texts(
     """
     texts = [(location, kind if kind in KINDS else "narrative", text) for location, kind, text in texts]
     masked = [mask(text) for _, _, text in texts]
-    present = _names_present("\n".join(masked), _usable_names(names))
+    present = frozenset(_names_present("\n".join(masked), _usable_names(names)))
     alternation = _names_alternation(present)
     document = _Document(dict(enumerate(masked)))
     kinds_present = {kind for _, kind, _ in texts}
@@ -212,7 +212,8 @@ def check_texts(
                 continue
             for match in matcher.regex.finditer(masked[index], sentence.local_start, sentence.local_end):
                 start, end = _span(match)
-                if end > start:
+                suggestion = rule.suggest(match, present) if end > start else None
+                if suggestion is not None:
                     found[index].append(
                         Finding(
                             location=location,
@@ -222,20 +223,28 @@ def check_texts(
                             rule_slug=rule.slug,
                             category=rule.category,
                             message=rule.message,
-                            suggestion=rule.suggestion,
+                            suggestion=suggestion,
                         )
                     )
-    return [finding for per_text in found for finding in _without_overlaps(per_text)]
+    yielding = frozenset(rule.slug for rule in rules if rule.yields)
+    return [finding for per_text in found for finding in _without_overlaps(per_text, yielding)]
 
 
-def _without_overlaps(found: list[Finding]) -> list[Finding]:
-    """Drop a finding that overlaps an earlier or longer one of the same category in the same text."""
+def _without_overlaps(found: list[Finding], yielding: frozenset[str] = frozenset()) -> list[Finding]:
+    """Drop a finding that overlaps an earlier or longer one of the same category in the same text.
+
+    Findings of `yielding` rules (the built-in sentence-structure rules) give way to any overlapping
+    finding of a rule row, so a phrase is flagged once.
+    """
     kept: list[Finding] = []
-    for finding in sorted(found, key=lambda f: (f.start, -(f.end - f.start), f.rule_slug)):
-        if any(k.category == finding.category and k.start < finding.end and finding.start < k.end for k in kept):
+    ordered = sorted(found, key=lambda f: (f.rule_slug in yielding, f.start, -(f.end - f.start), f.rule_slug))
+    for finding in ordered:
+        yields = finding.rule_slug in yielding
+        if any((k.category == finding.category or (yields and k.rule_slug not in yielding))
+               and k.start < finding.end and finding.start < k.end for k in kept):
             continue
         kept.append(finding)
-    return kept
+    return sorted(kept, key=lambda f: (f.start, -(f.end - f.start), f.rule_slug)) if yielding else kept
 
 
 def check_action_items(items: Iterable[ActionFacts]) -> list[Finding]:

@@ -173,6 +173,7 @@ class CompiledRule:
     needs_names: bool
     only_with_names: bool
     _matchers: dict = field(default_factory=dict, repr=False)
+    yields = False  # whether its findings give way to overlapping ones of rule rows (see engine)
 
     def applies_to(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -189,6 +190,12 @@ class CompiledRule:
     @property
     def regex(self) -> re.Pattern:
         return self.matcher("").regex
+
+    def suggest(self, match: re.Match, names: frozenset[str]) -> str | None:
+        """Return the suggestion for `match` (`names`: the people the texts name), or None when the
+        match is not a finding after all. A rule row always suggests its own text; the built-in
+        sentence-structure rules (postmortems/coach/structure.py) look closer and write a rewrite."""
+        return self.suggestion
 
 
 def compile_rule(*, slug, pattern, is_regex, category, message, suggestion, section_kinds) -> CompiledRule:

@@ -42,6 +42,7 @@ PERSON_EVIDENCE_RES = (
     re.compile(
         rf"([{UPPER}](?<![\w@].)[^\W\d_]*)\s+(?:said|says|told|asked|wrote|replied|explained|wondered|agreed|suggested"
         r"|mentioned|apologi[sz]ed|volunteered|joined\s+the\s+(?:call|bridge|channel)|was\s+on[\s-]?call"
+        r"|forgot|decided|assumed|reali[sz]ed|thought|believed|admitted|promised|noticed|was\s+told"
         r"|is\s+on[\s-]?call|was\s+paged|got\s+paged|and\s+I\b)"
     ),
     re.compile(rf"([{UPPER}](?:{_ADDRESSED_BY})[^\W\d_]*)\b"),

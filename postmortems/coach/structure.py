@@ -1,3 +1,459 @@
-"""Placeholder."""
-RULES = ()
-SLUGS = set()
+"""Blame carried by sentence structure, with a blameless rewrite for each finding (pure; no Django).
+
+The rule rows catch blaming words ("careless", "human error"). These built-in rules read how a
+sentence is built instead:
+
+- a person (a name the texts use as a person, a role, a group, "someone") as the agent of a
+  harmful action ("Dana truncated the audit table"), of an everyday action marked as a fault
+  ("Lee pushed the config without review"), or of a failure to act ("Zed forgot to renew the
+  certificate", "the night shift skipped the check"), and the same in the passive ("the config was
+  pushed by Lee without a canary");
+- fault or character attributed to people ("the operator's mistake", "the release team was lazy
+  about testing", "complacency in the on-call rotation");
+- hindsight about people ("the night shift should have checked", "a check anyone could do", "had
+  every chance to", "despite being warned").
+
+Systems as subjects ("the cron job truncated the table"), neutral actions by roles ("the incident
+commander paged the database team"), planned or remedial actions ("deleted the stale lock to
+unblock writes"), credit and descriptions of missing safeguards are left alone. Each finding's
+suggestion is the sentence rewritten without the person as the cause, keeping its facts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from postmortems.coach.patterns import CompiledRule
+from postmortems.coach.people import ROLE_NOUNS, UPPER
+from postmortems.coach.words import (
+    ACTION_VERBS,
+    FAULT_NOUNS,
+    GIVEN_NAMES,
+    GROUP_NOUNS,
+    HARM_PARTICIPLES,
+    HARM_VERBS,
+    NEUTRAL_PARTICIPLES,
+    NEUTRAL_VERBS,
+    NOT_NAMES,
+    NOT_PEOPLE,
+    SKIP_VERBS,
+    TECH_WORDS,
+    TRAIT_NOUNS,
+    TRAITS,
+)
+
+WRITING = frozenset({"summary", "impact", "narrative", "lessons", "supporting", "timeline", "factor"})
+
+
+def _words(items) -> str:
+    """An alternation of words or phrases, longest first, spaces matching any whitespace or a hyphen."""
+    ordered = sorted(set(items), key=lambda w: (-len(w), w))
+    return "(?:" + "|".join(re.escape(w).replace(r"\ ", r"[\s-]+").replace(r"\-", r"[\s-]?") for w in ordered) + ")"
+
+
+LOWER = "a-zß-öø-ÿ"
+CAP = rf"(?-i:[{UPPER}][{LOWER}]+)"
+NAME = rf"(?P<name>{CAP}(?:\s+{CAP})?|@[\w.-]*\w)(?!['’\w])"
+GROUP = rf"(?:{ROLE_NOUNS}|{_words(GROUP_NOUNS)})"
+ROLE = (rf"(?P<role>\b(?:the|an?|our|their|one\s+of\s+(?:the|our)|another|two|several|some|every)\s+"
+        rf"(?:[\w-]+\s+){{0,2}}?{GROUP}(?!['’\w-]))")
+BARE_ROLE = (r"(?P<bare>\b(?:engineers|operators|developers|admins|SREs|DBAs|reviewers|contractors"
+             r"|on[\s-]?call(?:\s+(?:engineers?|SREs?))?|(?-i:IC|SRE|DBA))\b)")
+PRONOUN = r"(?P<pronoun>\b(?:he|she)\b)"
+AGENT = rf"(?P<agent>{ROLE}|{BARE_ROLE}|{PRONOUN}|{NAME})"
+ROLE_POSSESSIVE = (rf"(?P<role>\b(?:the|an?|our|their|another)\s+(?:[\w-]+\s+){{0,2}}?{GROUP}(?=['’]))")
+NAME_POSSESSIVE = rf"(?P<name>{CAP}(?:\s+{CAP})?|@[\w.-]*\w)(?=['’]s\b)"
+OBJECT_AGENT = rf"(?P<agent>{ROLE}|{NAME}|(?P<pronoun>\b(?:him|her)\b))"
+ADVERB = r"(?:\s+(?P<adverb>\w+ly|then|also|just|simply|later|still|again|even|quickly|manually))?"
+REST = r"(?=(?P<rest>[^\n]*))"
+
+FAULT_ADVERBS = ("accidentally mistakenly inadvertently wrongly erroneously unintentionally hastily blindly "
+                 "unilaterally").split()  # "carelessly", "recklessly": the rule rows own those words
+FAULT_MARK_RE = re.compile(
+    r"\b(?:by\s+(?:mistake|accident)|accidentally|mistakenly|inadvertently|in\s+error|erroneously|unintentionally"
+    r"|without\s+(?:first\s+|even\s+|properly\s+|any\s+|a\s+|an\s+|the\s+|proper\s+|peer\s+|code\s+)*"
+    r"(?:testing|tests?|tested|review(?:ing)?|reviews?|checking|checks?|approval|sign[\s-]?off|canar(?:y|ies)"
+    r"|dry[\s-]?runs?|backups?|backing\s+up|telling|asking|waiting|warning|verifying|verification|looking"
+    r"|reading|thinking|permission|consulting)\b"
+    r"|untested|unreviewed|\bthe\s+wrong\b|\binstead\s+of\b|against\s+(?:the|our)\s+(?:advice|policy|process|rules?|runbook|guidance)"
+    r"|\banyway\b|\bdespite\b)",
+    re.IGNORECASE,
+)
+# Planned, remedial or cleaning-up actions: the same verbs, no harm done by the person.
+REMEDY_RE = re.compile(
+    r"\b(?:to\s+(?:recover|restore|unblock|unstick|free|release|clear|mitigate|stop|fix|resolve|relieve|drain"
+    r"|reclaim|get|bring|let|allow|make|resume|roll|revert|undo|reduce|contain|protect|save|speed|end|limit)"
+    r"|which\s+(?:fixed|resolved|cleared|unblocked|restored|stopped|freed|ended)"
+    r"|and\s+(?:writes?|traffic|the\s+\w+|requests|jobs|replication|it|things|service)\s+(?:resumed|recovered"
+    r"|came\s+back|drained|cleared|caught\s+up|started|flowed|returned)"
+    r"|as\s+(?:planned|scheduled|agreed|intended|expected|instructed|documented|part\s+of|a\s+(?:workaround|mitigation))"
+    r"|(?:per|following|according\s+to)\s+the\s+(?:runbook|plan|procedure|playbook|checklist)"
+    r"|(?:stale|orphaned|unused|old|leftover|dangling|obsolete|expired|duplicate|broken|stuck|corrupt(?:ed)?)\s+\w)",
+    re.IGNORECASE,
+)
+# A reason or a decision after "did not": a choice explained, not a failure to act.
+REASONED_RE = re.compile(
+    r"\b(?:because|since|as\s+(?:the|it|there|no|nothing)|given|so\s+that|until|on\s+purpose|deliberately"
+    r"|intentionally|by\s+design|as\s+(?:planned|agreed|instructed)|yet\b|per\s+the)",
+    re.IGNORECASE,
+)
+BOUNDARY = re.compile(
+    r"\b(?:during|while|in|on|at|by|without|before|after|instead|because|when|and|but|which|so|to|for|from"
+    r"|with|into|despite|since|as|until|even|although|though|then|that|who|again|anyway|twice|once)\b"
+    r"|\d{1,2}:\d{2}|[,:;()—–]",
+    re.IGNORECASE,
+)
+INTRANSITIVE = {"waited": "wait", "looked": "look", "escalated": "escalate", "asked": "ask", "refused": "refuse",
+                "questioned": "question it", "paged": "page", "reverted": "revert", "checked": "check",
+                "tested": "test", "stopped": "stop", "raised": "raise it", "flagged": "flag it", "known": "know"}
+POSSESSIVES = {"his": "the", "her": "the", "their": "the", "my": "the", "your": "the", "our": "the"}
+
+
+@dataclass
+class StructureRule(CompiledRule):
+    """A built-in rule whose findings are checked in Python and come with a rewrite."""
+
+    rewrite: Callable | None = None
+    yields = True
+
+    def suggest(self, match: re.Match, names: frozenset[str], *, marked: bool = False) -> str | None:
+        """`marked`: the sentence marks the act as a fault ("by mistake"), as only a person's act is marked."""
+        if not _is_person(match, names, marked=marked):
+            return None
+        return self.rewrite(match)
+
+
+# --- Who is the agent -------------------------------------------------------------------------
+
+
+def _is_person(match: re.Match, names: frozenset[str], *, marked: bool = False) -> bool:
+    """Whether the match's agent is a person: a role, a pronoun, a handle, or a name the texts use as one."""
+    groups = match.groupdict()
+    if groups.get("role"):
+        return not any(w.lower() in TECH_WORDS for w in groups["role"].split())  # "the Kubernetes operator"
+    if groups.get("agent") is None or groups.get("bare") or groups.get("pronoun"):
+        return True  # no agent in this form ("despite being warned"), or a pronoun
+    name = groups["name"]
+    if name is None:
+        return False
+    if name.startswith("@"):
+        return True
+    words = name.split()
+    while words and words[0].lower() in NOT_NAMES:
+        words.pop(0)
+    if not words or any(w.lower() in TECH_WORDS or w.lower() in NOT_PEOPLE or w.lower() in NOT_NAMES for w in words):
+        return False
+    if words[0] in GIVEN_NAMES or words[0] in names or words[-1] in names:
+        return True
+    # An unknown capitalised word is a person only in a form that only people take ("Zed forgot to",
+    # "Zed's mistake", "Zed could have caught it"); "Zed broke it" may be about a tool. Two unknown
+    # capitalised words ("Cloud Storage") are more often a product.
+    return len(words) == 1 and (marked or match.re in PERSON_ONLY_FORMS or bool(groups.get("person_only")))
+
+
+def _agent_text(match: re.Match) -> str:
+    return match.group("agent")
+
+
+# --- Rewrites ---------------------------------------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip(" ,")
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _sentence_end(text: str) -> str:
+    text = _clean(text).rstrip(".!?; ")
+    return text + "." if text else text
+
+
+def _split_object(rest: str) -> tuple[str, str]:
+    """Split what follows a verb into its object ("the audit table") and the rest ("during the migration")."""
+    rest = rest.rstrip()
+    stop = BOUNDARY.search(rest)
+    obj, tail = (rest[:stop.start()], rest[stop.start():]) if stop else (rest, "")
+    words = obj.split()
+    if words and words[0].lower() in POSSESSIVES:
+        words[0] = POSSESSIVES[words[0].lower()]
+    return " ".join(words).rstrip(".!?;"), tail
+
+
+def _without_faults(tail: str) -> str:
+    tail = re.sub(r"\s*\b(?:by\s+(?:mistake|accident)|in\s+error)\b", "", tail, flags=re.IGNORECASE)
+    return re.sub(r"\s*\b(?:" + "|".join(FAULT_ADVERBS) + r")\b", "", tail, flags=re.IGNORECASE)
+
+
+def _prefix(match: re.Match) -> str:
+    """The words of the sentence before the agent ("At 14:02, "), kept in the rewrite."""
+    return match.string[match.pos:match.start("agent")]
+
+
+def _verb(match: re.Match) -> str:
+    return next(v for v in (match.groupdict().get(g) for g in ("verb", "verb2", "verb3")) if v)
+
+
+def _rest(match: re.Match) -> str:
+    end = max(match.end(g) for g in ("verb", "verb2", "verb3") if match.groupdict().get(g))
+    return match.string[end:match.endpos]
+
+
+def _passive(match: re.Match, participle: str, *, negated: bool = False) -> str:
+    obj, tail = _split_object(_rest(match))
+    tail = _without_faults(tail)
+    verb = f"was not {participle}" if negated else f"was {participle}"
+    if obj:
+        return _sentence_end(f"{_prefix(match)}{obj} {verb}{tail}")
+    return _sentence_end(f"{_prefix(match)}it {verb}{tail}")
+
+
+def _quote(rewrite: str, then: str) -> str:
+    return f"Rewrite it without a person as the cause, keeping the facts: “{rewrite}” {then}"
+
+
+def _rewrite_harm(match: re.Match) -> str:
+    verb = re.sub(r"[\s-]+", " ", _verb(match).lower())
+    participle = HARM_VERBS.get(verb) or NEUTRAL_VERBS.get(verb) or verb
+    return _quote(_passive(match, participle),
+                  "Then say what made the action possible: the guard, prompt or check that was missing.")
+
+
+def _rewrite_not_done(match: re.Match) -> str:
+    base = re.sub(r"[\s-]+", " ", _verb(match).lower())
+    base = next((b for b, p in ACTION_VERBS.items() if p == base), base)
+    participle = ACTION_VERBS.get(base) or next((p for b, p in ACTION_VERBS.items() if p == base), base)
+    obj, tail = _split_object(_rest(match))
+    if obj:
+        rewrite = _sentence_end(f"{_prefix(match)}{obj} was not {participle}{tail}")
+    else:
+        rewrite = _sentence_end(f"{_prefix(match)}nothing prompted anyone to {base}{tail}")
+    return _quote(rewrite, "Then say what was meant to prompt the step (a reminder, an alert, a checklist) "
+                           "and why it did not.")
+
+
+def _rewrite_skip(match: re.Match) -> str:
+    verb = _verb(match).lower()
+    return _quote(_passive(match, SKIP_VERBS.get(verb, verb)),
+                  "Then say what made that the workable choice at the time: load, noise, time pressure, tooling.")
+
+
+def _rewrite_passive(match: re.Match) -> str:
+    sentence = match.string[match.pos:match.endpos]
+    by_start, by_end = match.start("by") - match.pos, match.end("agent") - match.pos
+    rewrite = _without_faults(sentence[:by_start]) + _without_faults(sentence[by_end:])
+    return _quote(_sentence_end(rewrite), "Then say what let the change through: the review, canary or check "
+                                          "that was missing or did not apply.")
+
+
+def _rewrite_fault(match: re.Match) -> str:
+    sentence = match.string[match.pos:match.endpos]
+    start, end = match.start("agent") - match.pos, match.end("noun") - match.pos
+    rewrite = sentence[:start] + "a slip the process made easy" + sentence[end:]
+    return _quote(_sentence_end(rewrite), "Then name the step that went wrong and what made it easy to get wrong.")
+
+
+def _rewrite_trait(match: re.Match) -> str:
+    topic = (match.group("topic") or "").strip()
+    if topic:
+        obj, _ = _split_object(topic)
+        rewrite = f"{_clean(obj or topic)} got less attention than it needed."
+    else:
+        rewrite = f"{_clean(_agent_text(match))} worked under conditions that made this easy to miss."
+    return _quote(rewrite, "Then say what made it so: time pressure, workload, missing tools or training.")
+
+
+def _rewrite_trait_in(match: re.Match) -> str:
+    group = _clean(match.group("group"))
+    return _quote(f"{group} did not have the knowledge or support the situation needed.",
+                  "Then say which knowledge, and how people were expected to get it.")
+
+
+def _rewrite_hindsight(match: re.Match) -> str:
+    groups = match.groupdict()
+    act_group = "act" if groups.get("act") else "act2" if groups.get("act2") else None
+    if act_group:
+        act = groups[act_group]
+        obj, tail = _split_object(match.string[match.end(act_group):match.endpos])
+        base = INTRANSITIVE.get(act.lower())
+        if base and (not obj or obj.lower() in ("it", "this", "that")):
+            rewrite = _sentence_end(f"nothing at the time prompted anyone to {base}{tail}")
+        else:
+            rewrite = _sentence_end(f"{obj or 'it'} was not {act.lower()} at the time{tail}")
+        return _quote(rewrite, "Then describe what was known at that moment and what made the step look "
+                               "unnecessary, instead of what someone could have done.")
+    return ("Describe what was known at the time and what the situation asked for, instead of what someone "
+            "could or should have seen: e.g. “The warning was one of 40 in the channel that hour, and nothing "
+            "marked it as different.”")
+
+
+# --- The rules --------------------------------------------------------------------------------
+
+HARM = _words(HARM_VERBS)
+NEUTRAL = _words(NEUTRAL_VERBS)
+ACTIONS = _words(list(ACTION_VERBS) + list(ACTION_VERBS.values()))
+SKIPS = _words(SKIP_VERBS)
+PARTICIPLE_HARM = _words(HARM_PARTICIPLES)
+PARTICIPLE_NEUTRAL = _words(NEUTRAL_PARTICIPLES)
+ACTS = _words(("prevented avoided caught stopped spotted noticed seen checked tested verified waited asked known "
+               "realised realized read looked escalated paged reverted followed double-checked anticipated foreseen "
+               "predicted questioned refused flagged raised reported warned blocked reviewed").split())
+
+
+NEVER_PAST = _words(p for p in ACTION_VERBS.values() if p not in ("run", "read", "set", "rerun", "re-run"))
+SAFEGUARD_RE = re.compile(
+    r"\b(?:with\s+(?:a|an|the|better|more|proper|any)|if\s+(?:there|we|it\s+had|the\s+(?:alert|dashboard|tool"
+    r"|system|check|pipeline|runbook|page|warning))|had\s+there\s+been|given\s+(?:a|an|the|better))\b",
+    re.IGNORECASE,
+)
+
+
+class _Harm(StructureRule):
+    def suggest(self, match, names):
+        verb = re.sub(r"[\s-]+", " ", _verb(match).lower())
+        fault = (match.group("adverb") or "").lower() in FAULT_ADVERBS or FAULT_MARK_RE.search(_rest(match))
+        if verb in NEUTRAL_VERBS and not fault:
+            return None
+        if not fault and REMEDY_RE.search(_rest(match)):
+            return None
+        return super().suggest(match, names, marked=bool(fault))
+
+
+class _NotDone(StructureRule):
+    def suggest(self, match, names):
+        if not match.group("person_only") and REASONED_RE.search(_rest(match)):
+            return None
+        return super().suggest(match, names)
+
+
+class _Passive(StructureRule):
+    def suggest(self, match, names):
+        after = match.string[match.end("part"):match.endpos]
+        fault = (match.group("adverb") or "").lower() in FAULT_ADVERBS or FAULT_MARK_RE.search(after)
+        if match.group("part").lower() in NEUTRAL_PARTICIPLES and not fault:
+            return None
+        if not fault and REMEDY_RE.search(after):
+            return None
+        return super().suggest(match, names, marked=bool(fault))
+
+
+class _Hindsight(StructureRule):
+    def suggest(self, match, names):
+        if SAFEGUARD_RE.search(match.string[match.end():match.endpos]):
+            return None  # "would have noticed sooner with an alert on lag": a missing safeguard, not a person
+        return super().suggest(match, names)
+
+
+def _make(cls, slug, category, message, source, rewrite):
+    rule = cls(slug=slug, category=category, message=message, suggestion="", kinds=WRITING, source=source,
+               needs_names=False, only_with_names=False, rewrite=rewrite)
+    rule.matcher("")  # compile now: a broken pattern shows at import
+    return rule
+
+
+PERSON_ONLY_FORMS: set = set()  # compiled patterns of the rules below whose form only people take
+HINDSIGHT = "Hindsight: the sentence judges people by what is known now, not by what they could see then."
+COMPETENT = (r"(?:engineers?|operators?|developers?|SREs?|admins?|reviewers?|persons?|on[\s-]?call(?:\s+engineers?)?"
+             r"|DBAs?)")
+
+RULES = (
+    _make(
+        _Harm, "person-did-harm", "person_as_cause",
+        "The sentence makes a person the cause: someone did the damage. It invites blame and hides what "
+        "made the action possible.",
+        rf"{AGENT}{ADVERB}\s+(?:(?:had|has)\s+)?(?P<verb>{HARM}|{NEUTRAL})\b{REST}",
+        _rewrite_harm,
+    ),
+    _make(
+        _NotDone, "person-did-not-act", "person_as_cause",
+        "The sentence makes a person's failure to act the cause. A step that depends on someone remembering "
+        "is a gap in the system, not in the person.",
+        rf"{AGENT}{ADVERB}\s+(?:(?P<person_only>forgot\s+to|neglected\s+to|failed\s+to|omitted\s+to"
+        r"|didn['’]t\s+(?:bother|think)\s+to|did\s+not\s+(?:bother|think)\s+to|never\s+bothered\s+to"
+        rf"|couldn['’]t\s+be\s+bothered\s+to)\s+(?:even\s+)?(?P<verb>{ACTIONS})"
+        rf"|(?:didn['’]t|did\s+not)\s+(?:even\s+)?(?P<verb2>{ACTIONS})|never\s+(?P<verb3>{NEVER_PAST}))\b{REST}",
+        _rewrite_not_done,
+    ),
+    _make(
+        StructureRule, "person-skipped", "person_as_cause",
+        "The sentence makes a person's skipping or missing a step the cause; it does not say why skipping "
+        "it was possible or made sense.",
+        rf"{AGENT}{ADVERB}\s+(?P<verb>{SKIPS})(?=\s+(?:the|an?|our|their|his|her|its|this|that|all|every|two"
+        rf"|several|both)\b){REST}",
+        _rewrite_skip,
+    ),
+    _make(
+        _Passive, "done-by-person", "person_as_cause",
+        "The passive still names who did it (“… by Lee”): the person remains the cause.",
+        rf"\b(?:was|were|got|had\s+been|has\s+been|have\s+been|being){ADVERB}\s+(?P<part>{PARTICIPLE_HARM}"
+        rf"|{PARTICIPLE_NEUTRAL})\b(?:(?!\b(?:and|but|which|while)\b)[^\n,;]){{0,60}}?(?P<by>\bby)\s+{OBJECT_AGENT}",
+        _rewrite_passive,
+    ),
+    _make(
+        StructureRule, "fault-of-person", "blame",
+        "The sentence lays the fault on a person; nobody learns what made the slip easy.",
+        rf"(?P<agent>{ROLE_POSSESSIVE}|{NAME_POSSESSIVE})['’]s?\s+(?:own\s+)?(?:\w+\s+)?(?P<noun>{_words(FAULT_NOUNS)})"
+        r"\b(?![\s-]+(?:rates?|codes?|budgets?|handling|logs?|messages?|pages?|counts?|modes?|domains?|paths?))",
+        _rewrite_fault,
+    ),
+    _make(
+        StructureRule, "character-of-person", "blame",
+        "The sentence judges people's character; it explains nothing about the conditions they worked in.",
+        rf"(?P<hit>{AGENT}\s+(?:was|were|is|are|seemed|had\s+been|has\s+been|got|became)\s+(?:(?:\w+ly|too|very|a\s+bit"
+        rf"|rather|quite|just|simply|being|so)\s+)*(?:{_words(TRAITS)}|not\s+careful(?:\s+enough)?"
+        r"|asleep\s+at\s+the\s+(?:wheel|switch)|out\s+of\s+(?:their|his|her)\s+depth|not\s+up\s+to\s+(?:the\s+)?"
+        r"(?:job|task)))\b(?![\s-]+(?:load\w*|evaluat\w*|init\w*|mode|quorum))"
+        r"(?=(?:\s+(?:about|with|in|on|when|around)\s+(?P<topic>[^\n]*))?)",
+        _rewrite_trait,
+    ),
+    _make(
+        StructureRule, "character-of-group", "blame",
+        "The sentence judges a group's character; it explains nothing about the conditions they worked in.",
+        rf"\b(?:{_words(TRAIT_NOUNS)}|lack\s+of\s+(?:care|discipline|competence|attention|diligence|ownership"
+        r"|rigou?r|professionalism))\s+(?:in|of|on|from|by|among|within|across|inside)\s+"
+        rf"(?P<group>(?:the\s+|our\s+|their\s+)?(?:[\w-]+\s+){{0,2}}?(?:{GROUP}|department|org|organi[sz]ation|group"
+        r"|staff|desk|ops)(?:\s+(?:rotation|team|shift|engineers?|staff))?)\b",
+        _rewrite_trait_in,
+    ),
+    _make(
+        _Hindsight, "hindsight-could-have", "counterfactual", HINDSIGHT,
+        rf"{AGENT}\s+(?:could|should|would|might|ought\s+to)(?:n['’]t|\s+not|\s+never)?\s+(?:(?:\w+ly|all|really"
+        rf"|also|just|at\s+least)\s+)?(?:['’]ve|have)\s+(?:(?:\w+ly|just)\s+)?(?P<act>{ACTS})\b",
+        _rewrite_hindsight,
+    ),
+    _make(
+        _Hindsight, "hindsight-had-they", "counterfactual", HINDSIGHT,
+        rf"\b(?:if\s+(?:only\s+)?|had\s+){AGENT}\s+(?:only\s+|just\s+|simply\s+|\w+ly\s+)?(?:had\s+)?"
+        rf"(?:only\s+|just\s+|simply\s+)?(?P<act2>{ACTS})\b",
+        _rewrite_hindsight,
+    ),
+    _make(
+        StructureRule, "hindsight-obvious-to", "counterfactual", HINDSIGHT,
+        r"\b(?:should|ought\s+to|must|would)\s+have\s+been\s+(?:\w+ly\s+)?(?:obvious|clear|apparent|evident|plain)"
+        r"\s+to\b|\b(?:obvious|apparent|evident|plain)\s+to\s+(?:anyone|everyone|anybody|everybody)\b",
+        _rewrite_hindsight,
+    ),
+    _make(
+        StructureRule, "hindsight-anyone-could", "counterfactual", HINDSIGHT,
+        rf"\b(?:anyone|anybody|any\s+(?:[\w-]+\s+)?{COMPETENT}|an?\s+(?:competent|careful|good|decent|reasonable"
+        rf"|experienced|seasoned|proper|real|diligent|attentive|halfway\s+decent)\s+{COMPETENT})\s+(?:could|would"
+        r"|should|might)\s+(?:have\s+)?(?:easily\s+|quickly\s+)?(?:do|done|see|seen|spot|spotted|catch|caught"
+        r"|notice|noticed|avoid|avoided|prevent|prevented|check|checked|tell|told|fix|fixed|know|known)\b",
+        _rewrite_hindsight,
+    ),
+    _make(
+        StructureRule, "hindsight-every-chance", "counterfactual", HINDSIGHT,
+        rf"{AGENT}\s+had\s+(?:every|plenty\s+of|ample|all\s+the|enough)\s+(?:chances?|opportunit(?:y|ies)"
+        r"|information|warnings?|reason|time|signals?)\b"
+        r"|\bdespite\s+(?:being|having\s+been)\s+(?:\w+ly\s+)?(?:warned|told|reminded|asked)\b"
+        r"|\b(?:in|with)\s+(?:hind|retro)sight,?\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:should|could|ought)\b",
+        _rewrite_hindsight,
+    ),
+)
+SLUGS = frozenset(rule.slug for rule in RULES)
+PERSON_ONLY_FORMS.update(
+    rule.matcher("").regex for rule in RULES
+    if rule.slug in ("done-by-person", "fault-of-person", "character-of-person", "hindsight-could-have",
+                     "hindsight-had-they", "hindsight-every-chance")
+)

@@ -178,7 +178,7 @@ def _findings_json(request, parsed: list[dict], postmortem) -> list[dict]:
         dismissals = {(d.rule_slug, d.location, d.text): d.reason for d in postmortem.dismissals.all()}
         editable = can_edit(request.user, postmortem)
     texts = [(str(i), entry["kind"], entry["text"]) for i, entry in enumerate(parsed)]
-    findings = checks.check_texts(texts, names=names) + check_action_items(_action_facts(parsed))
+    findings = checks.check_writing(texts, names=names) + check_action_items(_action_facts(parsed))
     labels = dict(LanguageRule.Category.choices)
     results = []
     for finding in findings:

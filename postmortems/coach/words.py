@@ -83,3 +83,85 @@ NOT_NAMES = frozenset(
     Legal Team Teams Everyone Thanks Thank Please Note Update Summary Impact Timeline Lessons Action Owner Status
     """.split()
 )
+
+# --- Sentence structure (postmortems/coach/structure.py) --------------------------------------
+# Verbs whose subject did harm whatever the context: past tense -> past participle.
+HARM_VERBS = {
+    "deleted": "deleted", "truncated": "truncated", "wiped": "wiped", "purged": "purged",
+    "destroyed": "destroyed", "erased": "erased", "overwrote": "overwritten", "clobbered": "clobbered",
+    "broke": "broken", "crashed": "crashed", "corrupted": "corrupted", "misconfigured": "misconfigured",
+    "mistyped": "mistyped", "misread": "misread", "mislabelled": "mislabelled", "mislabeled": "mislabeled",
+    "botched": "botched", "bricked": "bricked", "took down": "taken down", "brought down": "brought down",
+    "knocked over": "knocked over", "knocked out": "knocked out", "nuked": "nuked", "trashed": "trashed",
+    "force-pushed": "force-pushed", "dropped": "dropped", "leaked": "leaked", "misrouted": "misrouted",
+    "mis-deployed": "mis-deployed",
+}
+HARM_PARTICIPLES = frozenset(HARM_VERBS.values()) | {"broken", "taken down", "overwritten"}
+# Everyday operations: blame only with a mark of fault ("by mistake", "without review").
+NEUTRAL_VERBS = {
+    "pushed": "pushed", "deployed": "deployed", "merged": "merged", "applied": "applied", "ran": "run",
+    "executed": "executed", "restarted": "restarted", "rebooted": "rebooted", "rolled out": "rolled out",
+    "shipped": "shipped", "released": "released", "approved": "approved", "changed": "changed",
+    "edited": "edited", "modified": "modified", "updated": "updated", "upgraded": "upgraded",
+    "migrated": "migrated", "promoted": "promoted", "rotated": "rotated", "reverted": "reverted",
+    "committed": "committed", "scaled down": "scaled down", "turned off": "turned off",
+    "switched off": "switched off", "shut down": "shut down", "removed": "removed",
+    "disabled": "disabled", "killed": "killed", "stopped": "stopped", "enabled": "enabled",
+    "flipped": "flipped", "toggled": "toggled", "triggered": "triggered", "kicked off": "kicked off",
+    "cleared": "cleared", "renamed": "renamed", "moved": "moved", "granted": "granted", "revoked": "revoked",
+    "rolled back": "rolled back", "started": "started", "configured": "configured", "set": "set",
+}
+NEUTRAL_PARTICIPLES = frozenset(NEUTRAL_VERBS.values())
+# Steps a person can fail to take: base form -> past participle.
+ACTION_VERBS = {
+    "check": "checked", "test": "tested", "verify": "verified", "validate": "validated", "review": "reviewed",
+    "read": "read", "notice": "noticed", "update": "updated", "renew": "renewed", "run": "run",
+    "wait": "waited", "escalate": "escalated", "page": "paged", "tell": "told", "inform": "informed",
+    "notify": "notified", "communicate": "communicated", "follow": "followed", "ask": "asked",
+    "confirm": "confirmed", "back up": "backed up", "monitor": "monitored", "look at": "looked at",
+    "document": "documented", "announce": "announced", "rotate": "rotated", "restart": "restarted",
+    "roll back": "rolled back", "apply": "applied", "merge": "merged", "enable": "enabled",
+    "configure": "configured", "patch": "patched", "upgrade": "upgraded", "lock": "locked", "flag": "flagged",
+    "report": "reported", "acknowledge": "acknowledged", "respond to": "responded to", "answer": "answered",
+    "hand over": "handed over", "mention": "mentioned", "warn": "warned", "double-check": "double-checked",
+    "consult": "consulted", "coordinate": "coordinated", "schedule": "scheduled", "label": "labelled",
+    "tag": "tagged", "pin": "pinned", "clean up": "cleaned up", "raise": "raised", "file": "filed",
+    "revert": "reverted", "watch": "watched", "investigate": "investigated", "heed": "heeded",
+    "share": "shared", "extend": "extended", "replace": "replaced", "disable": "disabled", "drain": "drained",
+    "fail over": "failed over", "sign off": "signed off", "approve": "approved", "rerun": "rerun",
+    "re-run": "re-run", "retest": "retested", "pause": "paused", "stop": "stopped", "remove": "removed",
+    "add": "added", "set": "set", "deploy": "deployed", "push": "pushed", "create": "created",
+    "close": "closed", "open": "opened", "install": "installed", "act on": "acted on",
+}
+# Verbs of not doing, with an object ("skipped the check"): past tense -> a neutral description.
+SKIP_VERBS = {
+    "skipped": "skipped", "missed": "missed", "ignored": "not acted on", "overlooked": "not noticed",
+    "disregarded": "not acted on", "bypassed": "bypassed", "circumvented": "bypassed",
+    "overrode": "overridden", "silenced": "silenced", "snoozed": "snoozed", "muted": "muted",
+    "dismissed": "dismissed", "neglected": "left undone", "forgot": "not remembered",
+}
+# Faults and characters said of people.
+FAULT_NOUNS = (
+    "mistake mistakes fault blunder blunders oversight screw-up screwup slip-up slipup carelessness negligence "
+    "laziness sloppiness incompetence ignorance inattention complacency recklessness lapse misjudgement "
+    "misjudgment error errors failure failings"
+).split()
+TRAITS = (
+    "lazy careless sloppy negligent incompetent reckless complacent lax cavalier inattentive overconfident "
+    "arrogant naive naïve clueless hasty impatient distracted unprepared unfocused unprofessional "
+    "irresponsible lackadaisical slapdash"
+).split()
+TRAIT_NOUNS = (
+    "incompetence negligence carelessness laziness sloppiness complacency recklessness inattention "
+    "indifference apathy laxity arrogance"
+).split()
+# Collective nouns for people, beside the role nouns ("the night shift", "the release crew").
+GROUP_NOUNS = "shift shifts crew crews squad squads folks rotation rotations".split()
+# Capitalised vendors and bots that act in sentences but are not people.
+NOT_PEOPLE = frozenset(
+    w.lower() for w in """
+    Google Amazon Microsoft Apple Meta Dependabot Renovate Copilot Actions Kubelet Autoscaler Cloud Storage
+    Lifecycle Policy Scheduler Service Job Bot Script Pipeline Deploy Deployment Release Build CI CD Staging
+    Production Prod Checkout Payments Billing Search Auth Gateway Proxy Cache Queue Worker Workers
+    """.split()
+)

@@ -116,7 +116,7 @@ class Command(BaseCommand):
         texts = [(str(i), kind, text) for i, (_, kind, text) in enumerate(sections)]
         line_starts = [0] + [m.end() for m in re.finditer("\n", markdown)]
         results = []
-        for finding in checks.check_texts(texts, names=names):
+        for finding in checks.check_writing(texts, names=names):
             offset, kind, _ = sections[int(finding.location)]
             position = offset + finding.start
             line = bisect.bisect_right(line_starts, position) - 1
