@@ -210,7 +210,8 @@ def check_texts(
             location, kind, text = texts[index]
             if not rule.applies_to(kind):
                 continue
-            for match in matcher.regex.finditer(masked[index], sentence.local_start, sentence.local_end):
+            lowered = document.lowered[sentence.start:sentence.end]
+            for match in rule.finditer(matcher.regex, masked[index], sentence.local_start, sentence.local_end, lowered):
                 start, end = _span(match)
                 suggestion = rule.suggest(match, present) if end > start else None
                 if suggestion is not None:

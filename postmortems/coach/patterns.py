@@ -191,6 +191,10 @@ class CompiledRule:
     def regex(self) -> re.Pattern:
         return self.matcher("").regex
 
+    def finditer(self, regex: re.Pattern, text: str, start: int, end: int, lowered: str) -> Iterable[re.Match]:
+        """Yield the matches in the sentence text[start:end] (`lowered`: the sentence in lower case)."""
+        return regex.finditer(text, start, end)
+
     def suggest(self, match: re.Match, names: frozenset[str]) -> str | None:
         """Return the suggestion for `match` (`names`: the people the texts name), or None when the
         match is not a finding after all. A rule row always suggests its own text; the built-in

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from postmortems.coach.patterns import CompiledRule
+from postmortems.coach.patterns import CompiledRule, Matcher
 from postmortems.coach.people import ROLE_NOUNS, UPPER
 from postmortems.coach.words import (
     ACTION_VERBS,
@@ -111,12 +111,73 @@ INTRANSITIVE = {"waited": "wait", "looked": "look", "escalated": "escalate", "as
 POSSESSIVES = {"his": "the", "her": "the", "their": "the", "my": "the", "your": "the", "our": "the"}
 
 
+AGENT_RE = re.compile(AGENT, re.IGNORECASE)
+# Without a role word in the sentence only a name or a pronoun can be the agent: a much cheaper scan.
+NAME_OR_PRONOUN_RE = re.compile(rf"{NAME}|{PRONOUN}", re.IGNORECASE)
+ROLE_WORDS = ("engineer", "operator", "on-call", "on call", "oncall", "developer", "devs", "sre", "admin",
+              "reviewer", "author", "responder", "deployer", "team", "people", "person", "individual", "staff",
+              "dba", "colleague", "mate", "commander", "manager", "lead", "contractor", "intern", "hire",
+              "employee", "junior", "senior", "human", "shift", "crew", "squad", "folks", "rotation", " ic ", " ics ")
+_agents_cache: dict = {}
+
+
+def _agents(text: str, start: int, end: int, lowered: str) -> list[int]:
+    """Return where the sentence text[start:end] has a possible agent; one scan shared by the rules."""
+    key = (text, start, end)
+    found = _agents_cache.get(key)
+    if found is None:
+        if len(_agents_cache) > 4096:
+            _agents_cache.clear()
+        roles = lowered.startswith("ic ") or any(word in lowered for word in ROLE_WORDS)
+        regex = AGENT_RE if roles else NAME_OR_PRONOUN_RE
+        found = _agents_cache[key] = [m.start() for m in regex.finditer(text, start, end)]
+    return found
+
+
+def _word_starts(lowered: str, words: tuple[str, ...], offset: int) -> set[int]:
+    """Return where one of `words` starts a word in `lowered` (a sentence starting at `offset`)."""
+    found = set()
+    for word in words:
+        position = lowered.find(word)
+        while position != -1:
+            if position == 0 or not (lowered[position - 1].isalnum() or lowered[position - 1] in "_-@"):
+                found.add(offset + position)
+            position = lowered.find(word, position + 1)
+    return found
+
+
 @dataclass
 class StructureRule(CompiledRule):
-    """A built-in rule whose findings are checked in Python and come with a rewrite."""
+    """A built-in rule whose findings are checked in Python and come with a rewrite.
+
+    `agent_first`: the pattern starts with the agent, so it is tried only where an agent starts.
+    `gates`: groups of lowercase strings; the sentence must hold one string of each group.
+    `starts`: lowercase words a match starts with, so it is tried only where one starts a word.
+    """
 
     rewrite: Callable | None = None
+    agent_first: bool = False
+    gates: tuple = ()
+    starts: tuple = ()
     yields = True
+
+    def finditer(self, regex, text, start, end, lowered):
+        if any(not any(literal in lowered for literal in gate) for gate in self.gates):
+            return
+        if self.agent_first:
+            positions = _agents(text, start, end, lowered)
+        elif self.starts:
+            positions = sorted(_word_starts(lowered, self.starts, start))
+        else:
+            yield from regex.finditer(text, start, end)
+            return
+        after = start
+        for position in positions:
+            if position >= after:
+                match = regex.match(text, position, end)
+                if match:
+                    after = match.end()
+                    yield match
 
     def suggest(self, match: re.Match, names: frozenset[str], *, marked: bool = False) -> str | None:
         """`marked`: the sentence marks the act as a fault ("by mistake"), as only a person's act is marked."""
@@ -188,7 +249,9 @@ def _without_faults(tail: str) -> str:
 
 def _prefix(match: re.Match) -> str:
     """The words of the sentence before the agent ("At 14:02, "), kept in the rewrite."""
-    return match.string[match.pos:match.start("agent")]
+    text, agent = match.string, match.start("agent")
+    start = max([text.rfind(mark, 0, agent) + len(mark) for mark in (". ", "! ", "? ", "; ", "\n")] + [0])
+    return text[start:agent]
 
 
 def _verb(match: re.Match) -> str:
@@ -345,14 +408,23 @@ class _Hindsight(StructureRule):
         return super().suggest(match, names)
 
 
-def _make(cls, slug, category, message, source, rewrite):
+def _make(cls, slug, category, message, source, rewrite, *, agent_first=False, gates=(), starts=(), literals=None):
+    """Compile a rule now (a broken pattern shows at import). `literals` replaces the strings a sentence
+    must hold (see patterns.required_literals) with fewer, rarer ones that the rule's checks imply."""
     rule = cls(slug=slug, category=category, message=message, suggestion="", kinds=WRITING, source=source,
-               needs_names=False, only_with_names=False, rewrite=rewrite)
-    rule.matcher("")  # compile now: a broken pattern shows at import
+               needs_names=False, only_with_names=False, rewrite=rewrite, agent_first=agent_first, gates=gates,
+               starts=starts)
+    matcher = rule.matcher("")
+    if literals is not None:
+        rule._matchers[""] = Matcher(matcher.regex, frozenset(literals))
     return rule
 
 
 PERSON_ONLY_FORMS: set = set()  # compiled patterns of the rules below whose form only people take
+# A harmful verb, or the mark of a fault that makes an everyday verb blame.
+HARM_GATE = tuple(v.split()[0].split("-")[0] for v in HARM_VERBS) + (
+    "mistake", "accident", "inadvertent", "error", "erroneous", "unintention", "hastily", "wrongly", "blindly", "unilateral", "without",
+    "untested", "unreviewed", "wrong", "instead", "against", "anyway", "despite")
 HINDSIGHT = "Hindsight: the sentence judges people by what is known now, not by what they could see then."
 COMPETENT = (r"(?:engineers?|operators?|developers?|SREs?|admins?|reviewers?|persons?|on[\s-]?call(?:\s+engineers?)?"
              r"|DBAs?)")
@@ -363,7 +435,7 @@ RULES = (
         "The sentence makes a person the cause: someone did the damage. It invites blame and hides what "
         "made the action possible.",
         rf"{AGENT}{ADVERB}\s+(?:(?:had|has)\s+)?(?P<verb>{HARM}|{NEUTRAL})\b{REST}",
-        _rewrite_harm,
+        _rewrite_harm, agent_first=True, literals=HARM_GATE,
     ),
     _make(
         _NotDone, "person-did-not-act", "person_as_cause",
@@ -373,7 +445,7 @@ RULES = (
         r"|didn['’]t\s+(?:bother|think)\s+to|did\s+not\s+(?:bother|think)\s+to|never\s+bothered\s+to"
         rf"|couldn['’]t\s+be\s+bothered\s+to)\s+(?:even\s+)?(?P<verb>{ACTIONS})"
         rf"|(?:didn['’]t|did\s+not)\s+(?:even\s+)?(?P<verb2>{ACTIONS})|never\s+(?P<verb3>{NEVER_PAST}))\b{REST}",
-        _rewrite_not_done,
+        _rewrite_not_done, agent_first=True,
     ),
     _make(
         StructureRule, "person-skipped", "person_as_cause",
@@ -381,21 +453,21 @@ RULES = (
         "it was possible or made sense.",
         rf"{AGENT}{ADVERB}\s+(?P<verb>{SKIPS})(?=\s+(?:the|an?|our|their|his|her|its|this|that|all|every|two"
         rf"|several|both)\b){REST}",
-        _rewrite_skip,
+        _rewrite_skip, agent_first=True,
     ),
     _make(
         _Passive, "done-by-person", "person_as_cause",
         "The passive still names who did it (“… by Lee”): the person remains the cause.",
         rf"\b(?:was|were|got|had\s+been|has\s+been|have\s+been|being){ADVERB}\s+(?P<part>{PARTICIPLE_HARM}"
         rf"|{PARTICIPLE_NEUTRAL})\b(?:(?!\b(?:and|but|which|while)\b)[^\n,;]){{0,60}}?(?P<by>\bby)\s+{OBJECT_AGENT}",
-        _rewrite_passive,
+        _rewrite_passive, literals=(" by ", "\nby "), starts=("was", "were", "got", "had", "has", "have", "being"),
     ),
     _make(
         StructureRule, "fault-of-person", "blame",
         "The sentence lays the fault on a person; nobody learns what made the slip easy.",
         rf"(?P<agent>{ROLE_POSSESSIVE}|{NAME_POSSESSIVE})['’]s?\s+(?:own\s+)?(?:\w+\s+)?(?P<noun>{_words(FAULT_NOUNS)})"
         r"\b(?![\s-]+(?:rates?|codes?|budgets?|handling|logs?|messages?|pages?|counts?|modes?|domains?|paths?))",
-        _rewrite_fault,
+        _rewrite_fault, gates=(("'", "’"),),
     ),
     _make(
         StructureRule, "character-of-person", "blame",
@@ -405,7 +477,7 @@ RULES = (
         r"|asleep\s+at\s+the\s+(?:wheel|switch)|out\s+of\s+(?:their|his|her)\s+depth|not\s+up\s+to\s+(?:the\s+)?"
         r"(?:job|task)))\b(?![\s-]+(?:load\w*|evaluat\w*|init\w*|mode|quorum))"
         r"(?=(?:\s+(?:about|with|in|on|when|around)\s+(?P<topic>[^\n]*))?)",
-        _rewrite_trait,
+        _rewrite_trait, agent_first=True,
     ),
     _make(
         StructureRule, "character-of-group", "blame",
@@ -420,19 +492,20 @@ RULES = (
         _Hindsight, "hindsight-could-have", "counterfactual", HINDSIGHT,
         rf"{AGENT}\s+(?:could|should|would|might|ought\s+to)(?:n['’]t|\s+not|\s+never)?\s+(?:(?:\w+ly|all|really"
         rf"|also|just|at\s+least)\s+)?(?:['’]ve|have)\s+(?:(?:\w+ly|just)\s+)?(?P<act>{ACTS})\b",
-        _rewrite_hindsight,
+        _rewrite_hindsight, agent_first=True, gates=(("have", "’ve", "'ve"),),
     ),
     _make(
         _Hindsight, "hindsight-had-they", "counterfactual", HINDSIGHT,
         rf"\b(?:if\s+(?:only\s+)?|had\s+){AGENT}\s+(?:only\s+|just\s+|simply\s+|\w+ly\s+)?(?:had\s+)?"
         rf"(?:only\s+|just\s+|simply\s+)?(?P<act2>{ACTS})\b",
-        _rewrite_hindsight,
+        _rewrite_hindsight, literals=("had",), starts=("if", "had"),
     ),
     _make(
         StructureRule, "hindsight-obvious-to", "counterfactual", HINDSIGHT,
         r"\b(?:should|ought\s+to|must|would)\s+have\s+been\s+(?:\w+ly\s+)?(?:obvious|clear|apparent|evident|plain)"
         r"\s+to\b|\b(?:obvious|apparent|evident|plain)\s+to\s+(?:anyone|everyone|anybody|everybody)\b",
-        _rewrite_hindsight,
+        _rewrite_hindsight, gates=((" to ",),),
+        starts=("should", "ought", "must", "would", "obvious", "apparent", "evident", "plain"),
     ),
     _make(
         StructureRule, "hindsight-anyone-could", "counterfactual", HINDSIGHT,
@@ -440,20 +513,24 @@ RULES = (
         rf"|experienced|seasoned|proper|real|diligent|attentive|halfway\s+decent)\s+{COMPETENT})\s+(?:could|would"
         r"|should|might)\s+(?:have\s+)?(?:easily\s+|quickly\s+)?(?:do|done|see|seen|spot|spotted|catch|caught"
         r"|notice|noticed|avoid|avoided|prevent|prevented|check|checked|tell|told|fix|fixed|know|known)\b",
-        _rewrite_hindsight,
+        _rewrite_hindsight, starts=("any", "a", "an"),
     ),
     _make(
         StructureRule, "hindsight-every-chance", "counterfactual", HINDSIGHT,
         rf"{AGENT}\s+had\s+(?:every|plenty\s+of|ample|all\s+the|enough)\s+(?:chances?|opportunit(?:y|ies)"
-        r"|information|warnings?|reason|time|signals?)\b"
-        r"|\bdespite\s+(?:being|having\s+been)\s+(?:\w+ly\s+)?(?:warned|told|reminded|asked)\b"
+        r"|information|warnings?|reason|time|signals?)\b",
+        _rewrite_hindsight, agent_first=True,
+    ),
+    _make(
+        StructureRule, "hindsight-despite-warning", "counterfactual", HINDSIGHT,
+        r"\bdespite\s+(?:being|having\s+been)\s+(?:\w+ly\s+)?(?:warned|told|reminded|asked)\b"
         r"|\b(?:in|with)\s+(?:hind|retro)sight,?\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:should|could|ought)\b",
-        _rewrite_hindsight,
+        _rewrite_hindsight, starts=("despite", "in", "with"),
     ),
 )
 SLUGS = frozenset(rule.slug for rule in RULES)
 PERSON_ONLY_FORMS.update(
     rule.matcher("").regex for rule in RULES
     if rule.slug in ("done-by-person", "fault-of-person", "character-of-person", "hindsight-could-have",
-                     "hindsight-had-they", "hindsight-every-chance")
+                     "hindsight-had-they", "hindsight-every-chance", "hindsight-despite-warning")
 )
