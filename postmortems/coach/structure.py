@@ -423,7 +423,8 @@ def _make(cls, slug, category, message, source, rewrite, *, agent_first=False, g
 PERSON_ONLY_FORMS: set = set()  # compiled patterns of the rules below whose form only people take
 # A harmful verb, or the mark of a fault that makes an everyday verb blame.
 HARM_GATE = tuple(v.split()[0].split("-")[0] for v in HARM_VERBS) + (
-    "mistake", "accident", "inadvertent", "error", "erroneous", "unintention", "hastily", "wrongly", "blindly", "unilateral", "without",
+    "mistake", "accident", "inadvertent", "error", "erroneous", "unintention", "hastily", "wrongly", "blindly",
+    "unilateral", "without",
     "untested", "unreviewed", "wrong", "instead", "against", "anyway", "despite")
 HINDSIGHT = "Hindsight: the sentence judges people by what is known now, not by what they could see then."
 COMPETENT = (r"(?:engineers?|operators?|developers?|SREs?|admins?|reviewers?|persons?|on[\s-]?call(?:\s+engineers?)?"
