@@ -236,6 +236,8 @@ def _split_object(rest: str) -> tuple[str, str]:
     rest = rest.rstrip()
     stop = BOUNDARY.search(rest)
     obj, tail = (rest[:stop.start()], rest[stop.start():]) if stop else (rest, "")
+    if tail[:1].isalnum():
+        tail = " " + tail
     words = obj.split()
     if words and words[0].lower() in POSSESSIVES:
         words[0] = POSSESSIVES[words[0].lower()]
@@ -247,11 +249,16 @@ def _without_faults(tail: str) -> str:
     return re.sub(r"\s*\b(?:" + "|".join(FAULT_ADVERBS) + r")\b", "", tail, flags=re.IGNORECASE)
 
 
+def _sentence_start(match: re.Match, before: int) -> int:
+    text = match.string
+    found = [(text.rfind(mark, 0, before), mark) for mark in (". ", "! ", "? ", "; ", "\n")]
+    return max([position + len(mark) for position, mark in found if position != -1] + [0])
+
+
 def _prefix(match: re.Match) -> str:
     """The words of the sentence before the agent ("At 14:02, "), kept in the rewrite."""
-    text, agent = match.string, match.start("agent")
-    start = max([text.rfind(mark, 0, agent) + len(mark) for mark in (". ", "! ", "? ", "; ", "\n")] + [0])
-    return text[start:agent]
+    agent = match.start("agent")
+    return match.string[_sentence_start(match, agent):agent]
 
 
 def _verb(match: re.Match) -> str:
@@ -303,16 +310,18 @@ def _rewrite_skip(match: re.Match) -> str:
 
 
 def _rewrite_passive(match: re.Match) -> str:
-    sentence = match.string[match.pos:match.endpos]
-    by_start, by_end = match.start("by") - match.pos, match.end("agent") - match.pos
+    start = _sentence_start(match, match.start())
+    sentence = match.string[start:match.endpos]
+    by_start, by_end = match.start("by") - start, match.end("agent") - start
     rewrite = _without_faults(sentence[:by_start]) + _without_faults(sentence[by_end:])
     return _quote(_sentence_end(rewrite), "Then say what let the change through: the review, canary or check "
                                           "that was missing or did not apply.")
 
 
 def _rewrite_fault(match: re.Match) -> str:
-    sentence = match.string[match.pos:match.endpos]
-    start, end = match.start("agent") - match.pos, match.end("noun") - match.pos
+    offset = _sentence_start(match, match.start())
+    sentence = match.string[offset:match.endpos]
+    start, end = match.start("agent") - offset, match.end("noun") - offset
     rewrite = sentence[:start] + "a slip the process made easy" + sentence[end:]
     return _quote(_sentence_end(rewrite), "Then name the step that went wrong and what made it easy to get wrong.")
 
