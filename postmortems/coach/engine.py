@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from postmortems.coach.patterns import CompiledRule, compile_pattern
 from postmortems.coach.people import _names_alternation, _names_present, _usable_names
@@ -199,6 +199,7 @@ def check_texts(
     document = _Document(dict(enumerate(masked)))
     kinds_present = {kind for _, kind, _ in texts}
     found: list[list[Finding]] = [[] for _ in texts]
+    rewrites: dict[int, tuple] = {}
     for rule in rules:
         if rule.only_with_names and not alternation:
             continue
@@ -213,22 +214,18 @@ def check_texts(
             lowered = document.lowered[sentence.start:sentence.end]
             for match in rule.finditer(matcher.regex, masked[index], sentence.local_start, sentence.local_end, lowered):
                 start, end = _span(match)
-                suggestion = rule.suggest(match, present) if end > start else None
-                if suggestion is not None:
-                    found[index].append(
-                        Finding(
-                            location=location,
-                            start=start,
-                            end=end,
-                            text=text[start:end],
-                            rule_slug=rule.slug,
-                            category=rule.category,
-                            message=rule.message,
-                            suggestion=suggestion,
-                        )
-                    )
+                if end > start and rule.accepts(match, present):
+                    finding = Finding(location=location, start=start, end=end, text=text[start:end],
+                                      rule_slug=rule.slug, category=rule.category, message=rule.message,
+                                      suggestion=rule.suggestion)
+                    found[index].append(finding)
+                    if rule.rewrites:
+                        rewrites[id(finding)] = (rule, match)
     yielding = frozenset(rule.slug for rule in rules if rule.yields)
-    return [finding for per_text in found for finding in _without_overlaps(per_text, yielding)]
+    kept = [finding for per_text in found for finding in _without_overlaps(per_text, yielding)]
+    # A rewrite is written only for the findings that are kept (writing one costs more than finding one).
+    return [replace(f, suggestion=rewrites[id(f)][0].rewrite_for(rewrites[id(f)][1])) if id(f) in rewrites else f
+            for f in kept]
 
 
 def _without_overlaps(found: list[Finding], yielding: frozenset[str] = frozenset()) -> list[Finding]:

@@ -174,6 +174,7 @@ class CompiledRule:
     only_with_names: bool
     _matchers: dict = field(default_factory=dict, repr=False)
     yields = False  # whether its findings give way to overlapping ones of rule rows (see engine)
+    rewrites = False  # whether `rewrite_for(match)` writes each finding's suggestion
 
     def applies_to(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -195,11 +196,10 @@ class CompiledRule:
         """Yield the matches in the sentence text[start:end] (`lowered`: the sentence in lower case)."""
         return regex.finditer(text, start, end)
 
-    def suggest(self, match: re.Match, names: frozenset[str]) -> str | None:
-        """Return the suggestion for `match` (`names`: the people the texts name), or None when the
-        match is not a finding after all. A rule row always suggests its own text; the built-in
-        sentence-structure rules (postmortems/coach/structure.py) look closer and write a rewrite."""
-        return self.suggestion
+    def accepts(self, match: re.Match, names: frozenset[str]) -> bool:
+        """Whether `match` is a finding (`names`: the people the texts name). A rule row's always is;
+        the built-in sentence-structure rules (postmortems/coach/structure.py) look closer."""
+        return True
 
 
 def compile_rule(*, slug, pattern, is_regex, category, message, suggestion, section_kinds) -> CompiledRule:

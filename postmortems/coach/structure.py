@@ -27,6 +27,19 @@ from dataclasses import dataclass
 
 from postmortems.coach.patterns import CompiledRule, Matcher
 from postmortems.coach.people import ROLE_NOUNS, UPPER
+from postmortems.coach.rewrites import (
+    FAULT_ADVERBS,
+    rest_after_verb,
+    rewrite_fault,
+    rewrite_harm,
+    rewrite_hindsight,
+    rewrite_not_done,
+    rewrite_passive,
+    rewrite_skip,
+    rewrite_trait,
+    rewrite_trait_in,
+    verb_of,
+)
 from postmortems.coach.words import (
     ACTION_VERBS,
     FAULT_NOUNS,
@@ -69,8 +82,6 @@ OBJECT_AGENT = rf"(?P<agent>{ROLE}|{NAME}|(?P<pronoun>\b(?:him|her)\b))"
 ADVERB = r"(?:\s+(?P<adverb>\w+ly|then|also|just|simply|later|still|again|even|quickly|manually))?"
 REST = r"(?=(?P<rest>[^\n]*))"
 
-FAULT_ADVERBS = ("accidentally mistakenly inadvertently wrongly erroneously unintentionally hastily blindly "
-                 "unilaterally").split()  # "carelessly", "recklessly": the rule rows own those words
 FAULT_MARK_RE = re.compile(
     r"\b(?:by\s+(?:mistake|accident)|accidentally|mistakenly|inadvertently|in\s+error|erroneously|unintentionally"
     r"|without\s+(?:first\s+|even\s+|properly\s+|any\s+|a\s+|an\s+|the\s+|proper\s+|peer\s+|code\s+)*"
@@ -99,16 +110,6 @@ REASONED_RE = re.compile(
     r"|intentionally|by\s+design|as\s+(?:planned|agreed|instructed)|yet\b|per\s+the)",
     re.IGNORECASE,
 )
-BOUNDARY = re.compile(
-    r"\b(?:during|while|in|on|at|by|without|before|after|instead|because|when|and|but|which|so|to|for|from"
-    r"|with|into|despite|since|as|until|even|although|though|then|that|who|again|anyway|twice|once)\b"
-    r"|\d{1,2}:\d{2}|[,:;()—–]",
-    re.IGNORECASE,
-)
-INTRANSITIVE = {"waited": "wait", "looked": "look", "escalated": "escalate", "asked": "ask", "refused": "refuse",
-                "questioned": "question it", "paged": "page", "reverted": "revert", "checked": "check",
-                "tested": "test", "stopped": "stop", "raised": "raise it", "flagged": "flag it", "known": "know"}
-POSSESSIVES = {"his": "the", "her": "the", "their": "the", "my": "the", "your": "the", "our": "the"}
 
 
 AGENT_RE = re.compile(AGENT, re.IGNORECASE)
@@ -160,6 +161,7 @@ class StructureRule(CompiledRule):
     gates: tuple = ()
     starts: tuple = ()
     yields = True
+    rewrites = True
 
     def finditer(self, regex, text, start, end, lowered):
         if any(not any(literal in lowered for literal in gate) for gate in self.gates):
@@ -179,10 +181,11 @@ class StructureRule(CompiledRule):
                     after = match.end()
                     yield match
 
-    def suggest(self, match: re.Match, names: frozenset[str], *, marked: bool = False) -> str | None:
+    def accepts(self, match: re.Match, names: frozenset[str], *, marked: bool = False) -> bool:
         """`marked`: the sentence marks the act as a fault ("by mistake"), as only a person's act is marked."""
-        if not _is_person(match, names, marked=marked):
-            return None
+        return _is_person(match, names, marked=marked)
+
+    def rewrite_for(self, match: re.Match) -> str:
         return self.rewrite(match)
 
 
@@ -214,152 +217,6 @@ def _is_person(match: re.Match, names: frozenset[str], *, marked: bool = False) 
     return len(words) == 1 and (marked or match.re in PERSON_ONLY_FORMS or bool(groups.get("person_only")))
 
 
-def _agent_text(match: re.Match) -> str:
-    return match.group("agent")
-
-
-# --- Rewrites ---------------------------------------------------------------------------------
-
-
-def _clean(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip(" ,")
-    return text[:1].upper() + text[1:] if text else text
-
-
-def _sentence_end(text: str) -> str:
-    text = _clean(text).rstrip(".!?; ")
-    return text + "." if text else text
-
-
-def _split_object(rest: str) -> tuple[str, str]:
-    """Split what follows a verb into its object ("the audit table") and the rest ("during the migration")."""
-    rest = rest.rstrip()
-    stop = BOUNDARY.search(rest)
-    obj, tail = (rest[:stop.start()], rest[stop.start():]) if stop else (rest, "")
-    if tail[:1].isalnum():
-        tail = " " + tail
-    words = obj.split()
-    if words and words[0].lower() in POSSESSIVES:
-        words[0] = POSSESSIVES[words[0].lower()]
-    return " ".join(words).rstrip(".!?;"), tail
-
-
-def _without_faults(tail: str) -> str:
-    tail = re.sub(r"\s*\b(?:by\s+(?:mistake|accident)|in\s+error)\b", "", tail, flags=re.IGNORECASE)
-    return re.sub(r"\s*\b(?:" + "|".join(FAULT_ADVERBS) + r")\b", "", tail, flags=re.IGNORECASE)
-
-
-def _sentence_start(match: re.Match, before: int) -> int:
-    text = match.string
-    found = [(text.rfind(mark, 0, before), mark) for mark in (". ", "! ", "? ", "; ", "\n")]
-    return max([position + len(mark) for position, mark in found if position != -1] + [0])
-
-
-def _prefix(match: re.Match) -> str:
-    """The words of the sentence before the agent ("At 14:02, "), kept in the rewrite."""
-    agent = match.start("agent")
-    return match.string[_sentence_start(match, agent):agent]
-
-
-def _verb(match: re.Match) -> str:
-    return next(v for v in (match.groupdict().get(g) for g in ("verb", "verb2", "verb3")) if v)
-
-
-def _rest(match: re.Match) -> str:
-    end = max(match.end(g) for g in ("verb", "verb2", "verb3") if match.groupdict().get(g))
-    return match.string[end:match.endpos]
-
-
-def _passive(match: re.Match, participle: str, *, negated: bool = False) -> str:
-    obj, tail = _split_object(_rest(match))
-    tail = _without_faults(tail)
-    verb = f"was not {participle}" if negated else f"was {participle}"
-    if obj:
-        return _sentence_end(f"{_prefix(match)}{obj} {verb}{tail}")
-    return _sentence_end(f"{_prefix(match)}it {verb}{tail}")
-
-
-def _quote(rewrite: str, then: str) -> str:
-    return f"Rewrite it without a person as the cause, keeping the facts: “{rewrite}” {then}"
-
-
-def _rewrite_harm(match: re.Match) -> str:
-    verb = re.sub(r"[\s-]+", " ", _verb(match).lower())
-    participle = HARM_VERBS.get(verb) or NEUTRAL_VERBS.get(verb) or verb
-    return _quote(_passive(match, participle),
-                  "Then say what made the action possible: the guard, prompt or check that was missing.")
-
-
-def _rewrite_not_done(match: re.Match) -> str:
-    base = re.sub(r"[\s-]+", " ", _verb(match).lower())
-    base = next((b for b, p in ACTION_VERBS.items() if p == base), base)
-    participle = ACTION_VERBS.get(base) or next((p for b, p in ACTION_VERBS.items() if p == base), base)
-    obj, tail = _split_object(_rest(match))
-    if obj:
-        rewrite = _sentence_end(f"{_prefix(match)}{obj} was not {participle}{tail}")
-    else:
-        rewrite = _sentence_end(f"{_prefix(match)}nothing prompted anyone to {base}{tail}")
-    return _quote(rewrite, "Then say what was meant to prompt the step (a reminder, an alert, a checklist) "
-                           "and why it did not.")
-
-
-def _rewrite_skip(match: re.Match) -> str:
-    verb = _verb(match).lower()
-    return _quote(_passive(match, SKIP_VERBS.get(verb, verb)),
-                  "Then say what made that the workable choice at the time: load, noise, time pressure, tooling.")
-
-
-def _rewrite_passive(match: re.Match) -> str:
-    start = _sentence_start(match, match.start())
-    sentence = match.string[start:match.endpos]
-    by_start, by_end = match.start("by") - start, match.end("agent") - start
-    rewrite = _without_faults(sentence[:by_start]) + _without_faults(sentence[by_end:])
-    return _quote(_sentence_end(rewrite), "Then say what let the change through: the review, canary or check "
-                                          "that was missing or did not apply.")
-
-
-def _rewrite_fault(match: re.Match) -> str:
-    offset = _sentence_start(match, match.start())
-    sentence = match.string[offset:match.endpos]
-    start, end = match.start("agent") - offset, match.end("noun") - offset
-    rewrite = sentence[:start] + "a slip the process made easy" + sentence[end:]
-    return _quote(_sentence_end(rewrite), "Then name the step that went wrong and what made it easy to get wrong.")
-
-
-def _rewrite_trait(match: re.Match) -> str:
-    topic = (match.group("topic") or "").strip()
-    if topic:
-        obj, _ = _split_object(topic)
-        rewrite = f"{_clean(obj or topic)} got less attention than it needed."
-    else:
-        rewrite = f"{_clean(_agent_text(match))} worked under conditions that made this easy to miss."
-    return _quote(rewrite, "Then say what made it so: time pressure, workload, missing tools or training.")
-
-
-def _rewrite_trait_in(match: re.Match) -> str:
-    group = _clean(match.group("group"))
-    return _quote(f"{group} did not have the knowledge or support the situation needed.",
-                  "Then say which knowledge, and how people were expected to get it.")
-
-
-def _rewrite_hindsight(match: re.Match) -> str:
-    groups = match.groupdict()
-    act_group = "act" if groups.get("act") else "act2" if groups.get("act2") else None
-    if act_group:
-        act = groups[act_group]
-        obj, tail = _split_object(match.string[match.end(act_group):match.endpos])
-        base = INTRANSITIVE.get(act.lower())
-        if base and (not obj or obj.lower() in ("it", "this", "that")):
-            rewrite = _sentence_end(f"nothing at the time prompted anyone to {base}{tail}")
-        else:
-            rewrite = _sentence_end(f"{obj or 'it'} was not {act.lower()} at the time{tail}")
-        return _quote(rewrite, "Then describe what was known at that moment and what made the step look "
-                               "unnecessary, instead of what someone could have done.")
-    return ("Describe what was known at the time and what the situation asked for, instead of what someone "
-            "could or should have seen: e.g. “The warning was one of 40 in the channel that hour, and nothing "
-            "marked it as different.”")
-
-
 # --- The rules --------------------------------------------------------------------------------
 
 HARM = _words(HARM_VERBS)
@@ -382,39 +239,39 @@ SAFEGUARD_RE = re.compile(
 
 
 class _Harm(StructureRule):
-    def suggest(self, match, names):
-        verb = re.sub(r"[\s-]+", " ", _verb(match).lower())
-        fault = (match.group("adverb") or "").lower() in FAULT_ADVERBS or FAULT_MARK_RE.search(_rest(match))
+    def accepts(self, match, names):
+        verb = re.sub(r"[\s-]+", " ", verb_of(match).lower())
+        fault = (match.group("adverb") or "").lower() in FAULT_ADVERBS or FAULT_MARK_RE.search(rest_after_verb(match))
         if verb in NEUTRAL_VERBS and not fault:
-            return None
-        if not fault and REMEDY_RE.search(_rest(match)):
-            return None
-        return super().suggest(match, names, marked=bool(fault))
+            return False
+        if not fault and REMEDY_RE.search(rest_after_verb(match)):
+            return False
+        return super().accepts(match, names, marked=bool(fault))
 
 
 class _NotDone(StructureRule):
-    def suggest(self, match, names):
-        if not match.group("person_only") and REASONED_RE.search(_rest(match)):
-            return None
-        return super().suggest(match, names)
+    def accepts(self, match, names):
+        if not match.group("person_only") and REASONED_RE.search(rest_after_verb(match)):
+            return False
+        return super().accepts(match, names)
 
 
 class _Passive(StructureRule):
-    def suggest(self, match, names):
+    def accepts(self, match, names):
         after = match.string[match.end("part"):match.endpos]
         fault = (match.group("adverb") or "").lower() in FAULT_ADVERBS or FAULT_MARK_RE.search(after)
         if match.group("part").lower() in NEUTRAL_PARTICIPLES and not fault:
-            return None
+            return False
         if not fault and REMEDY_RE.search(after):
-            return None
-        return super().suggest(match, names, marked=bool(fault))
+            return False
+        return super().accepts(match, names, marked=bool(fault))
 
 
 class _Hindsight(StructureRule):
-    def suggest(self, match, names):
+    def accepts(self, match, names):
         if SAFEGUARD_RE.search(match.string[match.end():match.endpos]):
-            return None  # "would have noticed sooner with an alert on lag": a missing safeguard, not a person
-        return super().suggest(match, names)
+            return False  # "would have noticed sooner with an alert on lag": a missing safeguard, not a person
+        return super().accepts(match, names)
 
 
 def _make(cls, slug, category, message, source, rewrite, *, agent_first=False, gates=(), starts=(), literals=None):
@@ -445,7 +302,7 @@ RULES = (
         "The sentence makes a person the cause: someone did the damage. It invites blame and hides what "
         "made the action possible.",
         rf"{AGENT}{ADVERB}\s+(?:(?:had|has)\s+)?(?P<verb>{HARM}|{NEUTRAL})\b{REST}",
-        _rewrite_harm, agent_first=True, literals=HARM_GATE,
+        rewrite_harm, agent_first=True, literals=HARM_GATE,
     ),
     _make(
         _NotDone, "person-did-not-act", "person_as_cause",
@@ -455,7 +312,7 @@ RULES = (
         r"|didn['’]t\s+(?:bother|think)\s+to|did\s+not\s+(?:bother|think)\s+to|never\s+bothered\s+to"
         rf"|couldn['’]t\s+be\s+bothered\s+to)\s+(?:even\s+)?(?P<verb>{ACTIONS})"
         rf"|(?:didn['’]t|did\s+not)\s+(?:even\s+)?(?P<verb2>{ACTIONS})|never\s+(?P<verb3>{NEVER_PAST}))\b{REST}",
-        _rewrite_not_done, agent_first=True,
+        rewrite_not_done, agent_first=True,
     ),
     _make(
         StructureRule, "person-skipped", "person_as_cause",
@@ -463,21 +320,21 @@ RULES = (
         "it was possible or made sense.",
         rf"{AGENT}{ADVERB}\s+(?P<verb>{SKIPS})(?=\s+(?:the|an?|our|their|his|her|its|this|that|all|every|two"
         rf"|several|both)\b){REST}",
-        _rewrite_skip, agent_first=True,
+        rewrite_skip, agent_first=True,
     ),
     _make(
         _Passive, "done-by-person", "person_as_cause",
         "The passive still names who did it (“… by Lee”): the person remains the cause.",
         rf"\b(?:was|were|got|had\s+been|has\s+been|have\s+been|being){ADVERB}\s+(?P<part>{PARTICIPLE_HARM}"
         rf"|{PARTICIPLE_NEUTRAL})\b(?:(?!\b(?:and|but|which|while)\b)[^\n,;]){{0,60}}?(?P<by>\bby)\s+{OBJECT_AGENT}",
-        _rewrite_passive, literals=(" by ", "\nby "), starts=("was", "were", "got", "had", "has", "have", "being"),
+        rewrite_passive, literals=(" by ", "\nby "), starts=("was", "were", "got", "had", "has", "have", "being"),
     ),
     _make(
         StructureRule, "fault-of-person", "blame",
         "The sentence lays the fault on a person; nobody learns what made the slip easy.",
         rf"(?P<agent>{ROLE_POSSESSIVE}|{NAME_POSSESSIVE})['’]s?\s+(?:own\s+)?(?:\w+\s+)?(?P<noun>{_words(FAULT_NOUNS)})"
         r"\b(?![\s-]+(?:rates?|codes?|budgets?|handling|logs?|messages?|pages?|counts?|modes?|domains?|paths?))",
-        _rewrite_fault, gates=(("'", "’"),),
+        rewrite_fault, gates=(("'", "’"),),
     ),
     _make(
         StructureRule, "character-of-person", "blame",
@@ -487,7 +344,7 @@ RULES = (
         r"|asleep\s+at\s+the\s+(?:wheel|switch)|out\s+of\s+(?:their|his|her)\s+depth|not\s+up\s+to\s+(?:the\s+)?"
         r"(?:job|task)))\b(?![\s-]+(?:load\w*|evaluat\w*|init\w*|mode|quorum))"
         r"(?=(?:\s+(?:about|with|in|on|when|around)\s+(?P<topic>[^\n]*))?)",
-        _rewrite_trait, agent_first=True,
+        rewrite_trait, agent_first=True, literals=(*TRAITS, "careful", "asleep", "depth", "not up to"),
     ),
     _make(
         StructureRule, "character-of-group", "blame",
@@ -496,25 +353,25 @@ RULES = (
         r"|rigou?r|professionalism))\s+(?:in|of|on|from|by|among|within|across|inside)\s+"
         rf"(?P<group>(?:the\s+|our\s+|their\s+)?(?:[\w-]+\s+){{0,2}}?(?:{GROUP}|department|org|organi[sz]ation|group"
         r"|staff|desk|ops)(?:\s+(?:rotation|team|shift|engineers?|staff))?)\b",
-        _rewrite_trait_in,
+        rewrite_trait_in,
     ),
     _make(
         _Hindsight, "hindsight-could-have", "counterfactual", HINDSIGHT,
         rf"{AGENT}\s+(?:could|should|would|might|ought\s+to)(?:n['’]t|\s+not|\s+never)?\s+(?:(?:\w+ly|all|really"
         rf"|also|just|at\s+least)\s+)?(?:['’]ve|have)\s+(?:(?:\w+ly|just)\s+)?(?P<act>{ACTS})\b",
-        _rewrite_hindsight, agent_first=True, gates=(("have", "’ve", "'ve"),),
+        rewrite_hindsight, agent_first=True, gates=(("have", "’ve", "'ve"),),
     ),
     _make(
         _Hindsight, "hindsight-had-they", "counterfactual", HINDSIGHT,
         rf"\b(?:if\s+(?:only\s+)?|had\s+){AGENT}\s+(?:only\s+|just\s+|simply\s+|\w+ly\s+)?(?:had\s+)?"
         rf"(?:only\s+|just\s+|simply\s+)?(?P<act2>{ACTS})\b",
-        _rewrite_hindsight, literals=("had",), starts=("if", "had"),
+        rewrite_hindsight, literals=("had",), starts=("if", "had"),
     ),
     _make(
         StructureRule, "hindsight-obvious-to", "counterfactual", HINDSIGHT,
         r"\b(?:should|ought\s+to|must|would)\s+have\s+been\s+(?:\w+ly\s+)?(?:obvious|clear|apparent|evident|plain)"
         r"\s+to\b|\b(?:obvious|apparent|evident|plain)\s+to\s+(?:anyone|everyone|anybody|everybody)\b",
-        _rewrite_hindsight, gates=((" to ",),),
+        rewrite_hindsight, gates=((" to ",),),
         starts=("should", "ought", "must", "would", "obvious", "apparent", "evident", "plain"),
     ),
     _make(
@@ -523,19 +380,19 @@ RULES = (
         rf"|experienced|seasoned|proper|real|diligent|attentive|halfway\s+decent)\s+{COMPETENT})\s+(?:could|would"
         r"|should|might)\s+(?:have\s+)?(?:easily\s+|quickly\s+)?(?:do|done|see|seen|spot|spotted|catch|caught"
         r"|notice|noticed|avoid|avoided|prevent|prevented|check|checked|tell|told|fix|fixed|know|known)\b",
-        _rewrite_hindsight, starts=("any", "a", "an"),
+        rewrite_hindsight, starts=("any", "a", "an"),
     ),
     _make(
         StructureRule, "hindsight-every-chance", "counterfactual", HINDSIGHT,
         rf"{AGENT}\s+had\s+(?:every|plenty\s+of|ample|all\s+the|enough)\s+(?:chances?|opportunit(?:y|ies)"
         r"|information|warnings?|reason|time|signals?)\b",
-        _rewrite_hindsight, agent_first=True,
+        rewrite_hindsight, agent_first=True,
     ),
     _make(
         StructureRule, "hindsight-despite-warning", "counterfactual", HINDSIGHT,
         r"\bdespite\s+(?:being|having\s+been)\s+(?:\w+ly\s+)?(?:warned|told|reminded|asked)\b"
         r"|\b(?:in|with)\s+(?:hind|retro)sight,?\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:should|could|ought)\b",
-        _rewrite_hindsight, starts=("despite", "in", "with"),
+        rewrite_hindsight, starts=("despite", "in", "with"),
     ),
 )
 SLUGS = frozenset(rule.slug for rule in RULES)
