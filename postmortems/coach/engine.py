@@ -211,7 +211,7 @@ def check_texts(
             location, kind, text = texts[index]
             if not rule.applies_to(kind):
                 continue
-            lowered = document.lowered[sentence.start:sentence.end]
+            lowered = document.lowered[sentence.start:sentence.end] if rule.reads_sentence else ""
             for match in rule.finditer(matcher.regex, masked[index], sentence.local_start, sentence.local_end, lowered):
                 start, end = _span(match)
                 if end > start and rule.accepts(match, present):

@@ -175,6 +175,7 @@ class CompiledRule:
     _matchers: dict = field(default_factory=dict, repr=False)
     yields = False  # whether its findings give way to overlapping ones of rule rows (see engine)
     rewrites = False  # whether `rewrite_for(match)` writes each finding's suggestion
+    reads_sentence = False  # whether `finditer` needs the sentence in lower case
 
     def applies_to(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -193,7 +194,8 @@ class CompiledRule:
         return self.matcher("").regex
 
     def finditer(self, regex: re.Pattern, text: str, start: int, end: int, lowered: str) -> Iterable[re.Match]:
-        """Yield the matches in the sentence text[start:end] (`lowered`: the sentence in lower case)."""
+        """Yield the matches in the sentence text[start:end] (`lowered`: the sentence in lower case, when
+        `reads_sentence`)."""
         return regex.finditer(text, start, end)
 
     def accepts(self, match: re.Match, names: frozenset[str]) -> bool:

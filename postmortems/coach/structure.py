@@ -162,6 +162,7 @@ class StructureRule(CompiledRule):
     starts: tuple = ()
     yields = True
     rewrites = True
+    reads_sentence = True
 
     def finditer(self, regex, text, start, end, lowered):
         if any(not any(literal in lowered for literal in gate) for gate in self.gates):
@@ -289,9 +290,10 @@ def _make(cls, slug, category, message, source, rewrite, *, agent_first=False, g
 PERSON_ONLY_FORMS: set = set()  # compiled patterns of the rules below whose form only people take
 # A harmful verb, or the mark of a fault that makes an everyday verb blame.
 HARM_GATE = tuple(v.split()[0].split("-")[0] for v in HARM_VERBS) + (
-    "mistake", "accident", "inadvertent", "error", "erroneous", "unintention", "hastily", "wrongly", "blindly",
+    "mistake", "accident", "inadvertent", "erroneous", "unintention", "hastily", "wrongly", "blindly",
     "unilateral", "without",
-    "untested", "unreviewed", "wrong", "instead", "against", "anyway", "despite")
+    "untested", "unreviewed", "wrong", "instead", "against", "anyway", "despite", " in error", "\nin error",
+    " in\nerror")
 HINDSIGHT = "Hindsight: the sentence judges people by what is known now, not by what they could see then."
 COMPETENT = (r"(?:engineers?|operators?|developers?|SREs?|admins?|reviewers?|persons?|on[\s-]?call(?:\s+engineers?)?"
              r"|DBAs?)")
@@ -386,7 +388,7 @@ RULES = (
         StructureRule, "hindsight-every-chance", "counterfactual", HINDSIGHT,
         rf"{AGENT}\s+had\s+(?:every|plenty\s+of|ample|all\s+the|enough)\s+(?:chances?|opportunit(?:y|ies)"
         r"|information|warnings?|reason|time|signals?)\b",
-        rewrite_hindsight, agent_first=True,
+        rewrite_hindsight, agent_first=True, literals=("every", "plenty", "ample", "all the", "enough"),
     ),
     _make(
         StructureRule, "hindsight-despite-warning", "counterfactual", HINDSIGHT,
