@@ -85,7 +85,7 @@ def _passive(match: re.Match, participle: str, *, negated: bool = False) -> str:
 
 
 def _quote(rewrite: str, then: str) -> str:
-    return f"Rewrite it without a person as the cause, keeping the facts: “{rewrite}” {then}"
+    return f"“{rewrite}” {then}"
 
 
 def rewrite_harm(match: re.Match) -> str:
