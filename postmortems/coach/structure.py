@@ -3,7 +3,7 @@
 The rule rows catch blaming words ("careless", "human error"). These built-in rules read how a
 sentence is built instead:
 
-- a person (a name the texts use as a person, a role, a group, "someone") as the agent of a
+- a person (a name the texts use as a person, a role, a group, "he" or "she") as the agent of a
   harmful action ("Dana truncated the audit table"), of an everyday action marked as a fault
   ("Lee pushed the config without review"), or of a failure to act ("Zed forgot to renew the
   certificate", "the night shift skipped the check"), and the same in the passive ("the config was
@@ -15,8 +15,12 @@ sentence is built instead:
 
 Systems as subjects ("the cron job truncated the table"), neutral actions by roles ("the incident
 commander paged the database team"), planned or remedial actions ("deleted the stale lock to
-unblock writes"), credit and descriptions of missing safeguards are left alone. Each finding's
-suggestion is the sentence rewritten without the person as the cause, keeping its facts.
+unblock writes"), credit and descriptions of missing safeguards are left alone. "We" and "someone"
+are left alone too: a team owning its actions is the blameless norm, and who "someone" was is not
+said. Each finding's suggestion is the sentence rewritten without the person as the cause, keeping
+its facts (postmortems/coach/rewrites.py).
+
+These rules give way to the rule rows: a phrase a rule row flags is flagged once, by the row.
 """
 
 from __future__ import annotations
