@@ -766,6 +766,28 @@ class FindingDismissal(models.Model):
         return f"{self.rule_slug}: {self.text}"
 
 
+class LanguageFindingQuerySet(models.QuerySet):
+    """Read paths over the coach's stored findings; whether one is open is decided against FindingDismissal."""
+
+    def with_dismissed(self):
+        """Annotate `is_dismissed`: an author kept the phrase with a reason."""
+        return self.annotate(is_dismissed=models.Exists(
+            FindingDismissal.objects.filter(
+                postmortem_id=models.OuterRef("postmortem_id"),
+                rule_slug=models.OuterRef("rule_slug"),
+                location=models.OuterRef("location"),
+                text=models.OuterRef("text"),
+            )
+        ))
+
+    def open(self):
+        """Findings neither fixed (they would be gone) nor dismissed with a reason."""
+        return self.with_dismissed().filter(is_dismissed=False)
+
+    def dismissed(self):
+        return self.with_dismissed().filter(is_dismissed=True)
+
+
 class LanguageFinding(models.Model):
     """The coach's findings as of a post-mortem's last save, for review and trends."""
 
@@ -779,6 +801,8 @@ class LanguageFinding(models.Model):
     message = models.TextField(blank=True)
     suggestion = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = LanguageFindingQuerySet.as_manager()
 
     class Meta:
         ordering = ["postmortem", "location", "start"]

@@ -31,7 +31,9 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from knowledge import search
-from postmortems import coach, documents, uploads
+from postmortems import documents, uploads
+from postmortems.coach import checks
+from postmortems.coach.engine import MAX_FINDING_TEXT
 from postmortems.documents import Conflict
 from postmortems.models import (
     ActionItem,
@@ -266,7 +268,7 @@ def _refresh_derived(postmortem: PostMortem, amendment: Amendment | None = None)
     a pending amendment's, else the post-mortem's) up to date."""
     search.index_postmortem(postmortem)
     amendment = amendment if amendment is not None and amendment.is_pending else pending_amendment(postmortem)
-    coach.refresh_findings(postmortem, document=amendment.document if amendment else None)
+    checks.refresh_findings(postmortem, document=amendment.document if amendment else None)
 
 
 def _claim_version(postmortem: PostMortem, base_version: int | None = None) -> None:
@@ -692,7 +694,7 @@ def postmortem_publish(*, postmortem: PostMortem, user) -> Revision:
     _lock(postmortem)
     if postmortem.status == Status.PUBLISHED:
         raise ValidationError("This post-mortem is already published.")
-    still_open = coach.open_finding_count(postmortem)
+    still_open = checks.open_finding_count(postmortem)
     if still_open:
         raise ValidationError(_open_findings_message(still_open))
     _set_status(postmortem, Status.PUBLISHED)
@@ -785,7 +787,7 @@ def amendment_publish(*, postmortem: PostMortem, user) -> Revision:
     if not is_facilitator(user):
         raise PermissionDenied("Only facilitators publish amendments.")
     amendment = _amendment_for(postmortem)
-    still_open = coach.open_finding_count(postmortem)
+    still_open = checks.open_finding_count(postmortem)
     if still_open:
         raise ValidationError(_open_findings_message(still_open))
     merged, conflicts = documents.merge(amendment.base_document, amendment.document, document_of(postmortem))
@@ -973,6 +975,8 @@ def template_duplicate(*, template: Template) -> Template:
         for s in template.sections.all()
     )
     return copy
+
+
 # ---------------------------------------------------------------- timelines from chat and paging tools
 
 TOOL_TIME_FIELDS = ("started_at", "detected_at", "mitigated_at", "resolved_at")
@@ -1018,3 +1022,31 @@ def postmortem_add_timeline(
     result = postmortem_save(postmortem=postmortem, user=user, base_version=postmortem.version, document=changed,
                              action=action, comment=comment)
     return TimelineImport(added=len(rows), already_there=already, times_filled=filled, result=result)
+
+
+# --- The coach's findings: keeping a flagged phrase -----------------------------------------------
+
+DISMISS_ACTION = "dismissed a language finding"
+
+
+@transaction.atomic
+def finding_dismiss(*, postmortem: PostMortem, user, rule_slug: str, location: str, text: str,
+                    reason: str) -> FindingDismissal:
+    """Keep a flagged phrase with the author's reason, and record the decision in the revision history.
+
+    Dismissing the same phrase again replaces the reason. Returns the FindingDismissal.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this phrase should stay, so the reviewer can follow."})
+    # A finding in a pending amendment's text is part of the amendment's history, not the published one's.
+    postmortem_record_change(postmortem=postmortem, user=user, action=DISMISS_ACTION, comment=reason,
+                             amendment=pending_amendment(postmortem))
+    dismissal, _ = FindingDismissal.objects.update_or_create(
+        postmortem=postmortem,
+        rule_slug=rule_slug,
+        location=location,
+        text=text[:MAX_FINDING_TEXT],
+        defaults={"reason": reason, "user": user, "version": postmortem.version},
+    )
+    return dismissal

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from postmortems import coach_views, timeline_views, views
+from postmortems import timeline_views, views
+from postmortems.coach import views as coach_views
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from postmortems import coach, services
+from postmortems import services
 from postmortems.access import (
     can_edit,
     editable_action_item_ids,
@@ -31,6 +31,8 @@ from postmortems.access import (
     get_postmortem_for,
     get_upload_for,
 )
+from postmortems.coach import checks
+from postmortems.coach.views import findings_for_review
 from postmortems.diffs import document_changes, revision_changes
 from postmortems.forms import (
     ActionStatusForm,
@@ -173,7 +175,7 @@ def postmortem_detail(request, slug):
         "missing": services.missing_required_sections(postmortem) if postmortem.status == Status.DRAFT else [],
         "last_send_back": _last_send_back(postmortem, None),
         "coach": (
-            coach.findings_for_review(postmortem, user=user)
+            findings_for_review(postmortem, user=user)
             if postmortem.status != Status.PUBLISHED and (editable or is_facilitator(user))
             else None
         ),
@@ -276,7 +278,7 @@ def _last_send_back(postmortem, amendment):
 
 
 def _submitted_message(request, postmortem):
-    still_open = coach.open_finding_count(postmortem)
+    still_open = checks.open_finding_count(postmortem)
     if still_open:
         messages.warning(
             request,
@@ -356,7 +358,7 @@ def amendment_review(request, slug):
         "pm": postmortem,
         "amendment": amendment,
         "changes": document_changes(services.snapshot(postmortem), services.amendment_snapshot(amendment, postmortem)),
-        "coach": coach.findings_for_review(postmortem, user=user, document=amendment.document),
+        "coach": findings_for_review(postmortem, user=user, document=amendment.document),
         "is_facilitator": is_facilitator(user),
         "last_send_back": _last_send_back(postmortem, amendment),
         "send_back_form": SendBackForm(),

@@ -6,7 +6,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from postmortems.admin.common import ReadOnlyAdmin, person
-from postmortems.coach import pattern_error, rule_matches
+from postmortems.coach.checks import rule_matches
+from postmortems.coach.patterns import pattern_error
 from postmortems.kinds import TEXT_KINDS
 from postmortems.models import FindingDismissal, LanguageFinding, LanguageRule
 

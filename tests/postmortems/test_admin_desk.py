@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from postmortems import services
-from postmortems.coach import rule_matches
+from postmortems.coach.checks import rule_matches
 from postmortems.models import ActionItem, LanguageRule, PostMortem, Template, TemplateSection
 from tests.factories import make_user
 from tests.postmortems.admin_support import act, form_data, messages_of

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from postmortems import services
+from postmortems.coach import checks
 from postmortems.models import (
     ActionItem,
     Amendment,
@@ -301,7 +302,7 @@ def test_new_rows_carry_negative_ids_and_their_kept_phrases_follow_them_at_publi
     services.amendment_publish(postmortem=published, user=facilitator)
     real = published.timeline_events.get()
     assert FindingDismissal.objects.get().location == f"timeline:{real.pk}"
-    assert services.coach.open_finding_count(published) == 0
+    assert checks.open_finding_count(published) == 0
 
 
 def test_action_item_status_changed_meanwhile_survives_publishing(author, facilitator, amended):

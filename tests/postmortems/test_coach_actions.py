@@ -4,14 +4,14 @@ from datetime import date
 
 import pytest
 
-from postmortems import coach
+from postmortems.coach import checks, engine
 from postmortems.models import ActionItem, ActionStatus, Priority
 
 pytestmark = pytest.mark.django_db
 
 
 def quality(text):
-    return [(f.rule_slug, f.text) for f in coach.check_texts([("action:1", "action_item", text)])
+    return [(f.rule_slug, f.text) for f in checks.check_texts([("action:1", "action_item", text)])
             if f.category == "action_quality"]
 
 
@@ -60,21 +60,21 @@ def test_specific_bounded_action_items_are_not_flagged(text):
 
 def test_vague_item_rules_apply_to_action_items_only():
     for kind in ("narrative", "lessons", "summary"):
-        assert [f for f in coach.check_texts([("t", kind, "Investigate the retry storm")])
+        assert [f for f in checks.check_texts([("t", kind, "Investigate the retry storm")])
                 if f.category == "action_quality"] == []
 
 
 def facts(priority="high", owner=False, due=False, status_open=True, text="Add a lag alert above 30 s"):
-    return coach.ActionFacts(location="action:7", text=text, priority=priority, has_owner=owner,
+    return engine.ActionFacts(location="action:7", text=text, priority=priority, has_owner=owner,
                              has_due_date=due, is_open=status_open)
 
 
 @pytest.mark.parametrize(
     "item, rules",
     [
-        (facts(), [coach.HIGH_PRIORITY_NO_OWNER, coach.HIGH_PRIORITY_NO_DUE_DATE]),
-        (facts(owner=True), [coach.HIGH_PRIORITY_NO_DUE_DATE]),
-        (facts(due=True), [coach.HIGH_PRIORITY_NO_OWNER]),
+        (facts(), [engine.HIGH_PRIORITY_NO_OWNER, engine.HIGH_PRIORITY_NO_DUE_DATE]),
+        (facts(owner=True), [engine.HIGH_PRIORITY_NO_DUE_DATE]),
+        (facts(due=True), [engine.HIGH_PRIORITY_NO_OWNER]),
         (facts(owner=True, due=True), []),
         (facts(priority="medium"), []),
         (facts(priority="low"), []),
@@ -82,7 +82,7 @@ def facts(priority="high", owner=False, due=False, status_open=True, text="Add a
     ],
 )
 def test_high_priority_items_need_an_owner_and_a_due_date(item, rules):
-    found = coach.check_action_items([item])
+    found = engine.check_action_items([item])
     assert [f.rule_slug for f in found] == rules
     for f in found:
         assert f.category == "action_quality" and f.location == "action:7"
@@ -100,11 +100,11 @@ def test_postmortem_action_items_are_checked_on_refresh(author, make_postmortem)
     owned = ActionItem.objects.create(postmortem=pm, title="Cap the pool at 200", priority=Priority.HIGH,
                                       owner=author, due_date=date(2030, 1, 1),
                                       description="Look into the pool metrics first")
-    coach.refresh_findings(pm)
+    checks.refresh_findings(pm)
     found = set(pm.language_findings.values_list("location", "rule_slug", "text"))
     assert found == {
         (f"action:{vague.pk}", "vague-investigate", "Investigate"),
-        (f"action:{unowned.pk}", coach.HIGH_PRIORITY_NO_OWNER, "Add a lag alert"),
+        (f"action:{unowned.pk}", engine.HIGH_PRIORITY_NO_OWNER, "Add a lag alert"),
         (f"action:{owned.pk}", "vague-investigate", "Look into"),
     }
     assert not any(loc == f"action:{done.pk}" for loc, _, _ in found)

@@ -2,14 +2,14 @@
 
 import pytest
 
-from postmortems import coach
+from postmortems.coach import checks, people
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 
 def person_findings(text, names=(), kind="narrative"):
-    return [f.text for f in coach.check_texts([("t", kind, text)], names=names) if f.category == "person_as_cause"]
+    return [f.text for f in checks.check_texts([("t", kind, text)], names=names) if f.category == "person_as_cause"]
 
 
 @pytest.mark.parametrize(
@@ -90,10 +90,10 @@ def test_names_the_document_shows_to_be_people_are_names_in_every_text():
         ("section:2", "narrative", "Then Xiaoling missed the page."),
         ("timeline:4", "timeline", "We asked Quentin to fail over. Quentin broke replication."),
     ]
-    found = [(f.location, f.text) for f in coach.check_texts(texts) if f.category == "person_as_cause"]
+    found = [(f.location, f.text) for f in checks.check_texts(texts) if f.category == "person_as_cause"]
     assert found == [("section:2", "Xiaoling missed"), ("timeline:4", "Quentin broke")]
-    assert coach.names_in(["Łukasz, the on-call engineer, paged the team."]) == {"Łukasz"}
-    assert coach.names_in(["We asked Redis nicely. Support said no."]) == set()
+    assert people.names_in(["Łukasz, the on-call engineer, paged the team."]) == {"Łukasz"}
+    assert people.names_in(["We asked Redis nicely. Support said no."]) == set()
 
 
 def test_a_full_name_is_flagged_as_one_phrase_when_the_last_name_is_known():
@@ -107,10 +107,10 @@ def test_user_names_in_looks_up_only_names_the_text_contains(django_assert_num_q
     inactive.is_active = False
     inactive.save()
     with django_assert_num_queries(1):
-        names = coach.user_names_in(["Bruno and @bsmith and Olaf met Grace's team. `@ghost` in code."])
+        names = checks.user_names_in(["Bruno and @bsmith and Olaf met Grace's team. `@ghost` in code."])
     assert names == {"Bruno", "@bsmith", "Grace"}
     with django_assert_num_queries(0):
-        assert coach.user_names_in(["no capitals here"]) == set()
+        assert checks.user_names_in(["no capitals here"]) == set()
 
 
 def test_refresh_uses_the_names_of_hindsight_users(author, make_postmortem):
@@ -119,5 +119,5 @@ def test_refresh_uses_the_names_of_hindsight_users(author, make_postmortem):
     make_user("zm", "Authors", first_name="Zanele", last_name="Mokoena")
     pm = make_postmortem(authors=[author])
     Section.objects.create(postmortem=pm, heading="What happened", body="Zanele ignored the paging alert.")
-    coach.refresh_findings(pm)
+    checks.refresh_findings(pm)
     assert ("name-broke", "Zanele ignored") in set(pm.language_findings.values_list("rule_slug", "text"))

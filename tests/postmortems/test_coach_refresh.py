@@ -9,7 +9,9 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from postmortems import coach
+from postmortems import services
+from postmortems.coach import checks
+from postmortems.coach import views as coach_views
 from postmortems.models import (
     ActionItem,
     ContributingFactor,
@@ -90,7 +92,7 @@ def test_refresh_covers_every_kind_of_text(author, make_postmortem):
     factor = ContributingFactor.objects.create(postmortem=pm, category=FactorCategory.objects.first(),
                                                description="Engineer failed to follow the change procedure.")
     item = ActionItem.objects.create(postmortem=pm, title="Be more careful with deploys")
-    coach.refresh_findings(pm)
+    checks.refresh_findings(pm)
     assert {(loc, cat) for loc, cat in pm.language_findings.values_list("location", "category")} == {
         ("title", "blame"),
         ("summary", "minimising"),
@@ -111,27 +113,27 @@ def test_refresh_costs_a_constant_number_of_queries(author, make_postmortem, dja
 
     small, large = build(1), build(12)
     with CaptureQueriesContext(connection) as first:
-        coach.refresh_findings(small)
+        checks.refresh_findings(small)
     assert len(first) <= 9
     with django_assert_num_queries(len(first)):
-        coach.refresh_findings(large)
+        checks.refresh_findings(large)
     assert large.language_findings.count() == 12 * 7
     with CaptureQueriesContext(connection) as unchanged:
-        coach.refresh_findings(large)
+        checks.refresh_findings(large)
     writes = [q["sql"] for q in unchanged.captured_queries if not q["sql"].lstrip().upper().startswith("SELECT")]
     assert writes == [] and len(unchanged) < len(first)
 
 
 def test_dismissed_findings_stay_stored_and_review_shows_them_with_the_reason(pm, author, facilitator, reader):
     save(pm, author)
-    coach.finding_dismiss(postmortem=pm, user=author, rule_slug="careless",
+    services.finding_dismiss(postmortem=pm, user=author, rule_slug="careless",
                           location=f"section:{pm.narrative.pk}", text="carelessly",
                           reason="It quotes the old runbook.")
     pm.summary = "Obviously the restart was the problem."
     pm.save()
     save(pm, author)
     assert pm.language_findings.count() == 2
-    review = coach.findings_for_review(pm, user=facilitator)
+    review = coach_views.findings_for_review(pm, user=facilitator)
     assert (review["open_count"], review["dismissed_count"], review["can_dismiss"]) == (1, 1, True)
     assert [g.label for g in review["groups"]] == ["Summary", "What happened"]
     summary, narrative = review["groups"]
@@ -139,7 +141,7 @@ def test_dismissed_findings_stay_stored_and_review_shows_them_with_the_reason(pm
     [kept] = narrative.dismissed
     assert kept.dismissal.reason == "It quotes the old runbook." and kept.dismissal.user == author
     assert (kept.before, kept.match, kept.after) == ("The on-call engineer ", "carelessly", " restarted the primary.")
-    assert coach.findings_for_review(pm, user=reader)["can_dismiss"] is False
+    assert coach_views.findings_for_review(pm, user=reader)["can_dismiss"] is False
 
 
 def test_review_labels_every_kind_of_text_in_reading_order(author, make_postmortem):
@@ -149,8 +151,8 @@ def test_review_labels_every_kind_of_text_in_reading_order(author, make_postmort
         else FactorCategory.objects.first()
     ContributingFactor.objects.create(postmortem=pm, category=category, description="Operator error.")
     ActionItem.objects.create(postmortem=pm, title="Investigate it")
-    coach.refresh_findings(pm)
-    labels = [g.label for g in coach.findings_for_review(pm)["groups"]]
+    checks.refresh_findings(pm)
+    labels = [g.label for g in coach_views.findings_for_review(pm)["groups"]]
     assert labels == ["Title", "What happened", f"Contributing factor ({category.name})",
                       "Action item “Investigate it”"]
     assert section.heading in labels
@@ -164,26 +166,26 @@ def test_review_costs_a_constant_number_of_queries(author, make_postmortem, djan
             ActionItem.objects.create(postmortem=pm, title=f"Investigate {i}")
             FindingDismissal.objects.create(postmortem=pm, rule_slug="x", location=f"section:{i}", text="t",
                                             reason="r", user=author)
-        coach.refresh_findings(pm)
+        checks.refresh_findings(pm)
         return pm
 
     small, large = build(1), build(15)
     fresh = type(author).objects.get  # a fresh user object each time: permissions are cached on it
     with CaptureQueriesContext(connection) as first:
-        coach.findings_for_review(small, user=fresh(pk=author.pk))
+        coach_views.findings_for_review(small, user=fresh(pk=author.pk))
     assert len(first) <= 10
     with django_assert_num_queries(len(first)):
-        assert coach.findings_for_review(large, user=fresh(pk=author.pk))["open_count"] == 30
+        assert coach_views.findings_for_review(large, user=fresh(pk=author.pk))["open_count"] == 30
     empty = make_postmortem()
     with django_assert_num_queries(2):
-        assert coach.findings_for_review(empty)["groups"] == []
+        assert coach_views.findings_for_review(empty)["groups"] == []
 
 
 def render_partial(pm, user):
     request = RequestFactory().get(f"/postmortems/{pm.slug}/")
     request.user = user
     return render_to_string("postmortems/includes/_coach_findings.html",
-                            {"coach": coach.findings_for_review(pm, user=user)}, request=request)
+                            {"coach": coach_views.findings_for_review(pm, user=user)}, request=request)
 
 
 def test_the_review_partial_highlights_open_findings_and_offers_dismissal_to_editors(pm, author, reader):
@@ -201,7 +203,7 @@ def test_the_review_partial_highlights_open_findings_and_offers_dismissal_to_edi
 
 def test_the_review_partial_shows_dismissed_findings_with_reasons(pm, author):
     save(pm, author)
-    coach.finding_dismiss(postmortem=pm, user=author, rule_slug="careless",
+    services.finding_dismiss(postmortem=pm, user=author, rule_slug="careless",
                           location=f"section:{pm.narrative.pk}", text="carelessly",
                           reason="Quoting <b>the</b> runbook.")
     html = render_partial(pm, author)
@@ -218,6 +220,6 @@ def test_finding_dismiss_requires_a_reason(pm, author):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        coach.finding_dismiss(postmortem=pm, user=author, rule_slug="careless", location="summary", text="x",
+        services.finding_dismiss(postmortem=pm, user=author, rule_slug="careless", location="summary", text="x",
                               reason="   ")
     assert not FindingDismissal.objects.exists()

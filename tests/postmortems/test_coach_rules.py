@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from postmortems import coach
+from postmortems.coach import checks, engine, patterns, people
 from postmortems.models import LanguageRule
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def flagged(text, kind="narrative", names=()):
     """Return the (category, flagged text) pairs the coach finds in `text`."""
-    return [(f.category, f.text) for f in coach.check_texts([("t", kind, text)], names=names)]
+    return [(f.category, f.text) for f in checks.check_texts([("t", kind, text)], names=names)]
 
 
 def categories(text, kind="narrative", names=()):
@@ -28,9 +28,9 @@ def test_at_least_forty_rules_ship_across_every_category():
 
 def test_every_shipped_rule_compiles_and_has_a_message_and_suggestion():
     for rule in LanguageRule.objects.all():
-        assert coach.pattern_error(rule.pattern, rule.is_regex) is None, rule.slug
+        assert patterns.pattern_error(rule.pattern, rule.is_regex) is None, rule.slug
         assert rule.message.strip() and rule.suggestion.strip(), rule.slug
-    assert len(coach.load_rules()) == LanguageRule.objects.filter(enabled=True).count()
+    assert len(checks.load_rules()) == LanguageRule.objects.filter(enabled=True).count()
 
 
 @pytest.mark.parametrize(
@@ -180,7 +180,7 @@ def test_minimising_words_are_left_alone_in_action_items():
 
 
 def test_blame_is_flagged_in_every_kind_of_text():
-    for kind in coach.KINDS:
+    for kind in engine.KINDS:
         assert "blame" in categories("It was human error.", kind), kind
 
 
@@ -201,7 +201,7 @@ def test_quoted_speech_code_and_links_are_not_checked(text):
 
 def test_a_finding_has_the_exact_span_rule_message_and_suggestion():
     text = "At 02:10 the on-call engineer carelessly restarted the primary."
-    [finding] = coach.check_texts([("section:1", "narrative", text)])
+    [finding] = checks.check_texts([("section:1", "narrative", text)])
     assert text[finding.start:finding.end] == finding.text == "carelessly"
     assert finding.location == "section:1"
     assert finding.rule_slug == "careless" and finding.category == "blame"
@@ -214,7 +214,7 @@ def test_findings_keep_their_text_order_and_offsets_across_paragraphs():
         ("summary", "summary", "Plain summary.\n\nObviously it broke."),
         ("section:2", "narrative", "First.\n\n\nSecond paragraph: we should have rolled back."),
     ]
-    found = coach.check_texts(texts)
+    found = checks.check_texts(texts)
     assert [(f.location, f.text) for f in found] == [("summary", "Obviously"), ("section:2", "we should have")]
     for f in found:
         source = dict((loc, text) for loc, _, text in texts)[f.location]
@@ -252,50 +252,50 @@ def test_a_broken_rule_is_skipped_and_the_others_still_work(caplog):
 
 def test_phrase_rules_match_whole_words_in_any_case_and_spacing():
     rule = LanguageRule(pattern="root cause was", is_regex=False)
-    assert coach.rule_matches(rule, "The ROOT  cause was\nnot one thing.") == [(4, 19)]
-    assert coach.rule_matches(rule, "The uproot cause wasn't") == []
+    assert checks.rule_matches(rule, "The ROOT  cause was\nnot one thing.") == [(4, 19)]
+    assert checks.rule_matches(rule, "The uproot cause wasn't") == []
 
 
 def test_rule_matches_for_the_admins_try_it_box():
     rule = LanguageRule.objects.get(slug="name-broke")
     text = "Dave said the graph was odd. Dave broke the deploy. Redis broke too."
-    assert [text[a:b] for a, b in coach.rule_matches(rule, text)] == ["Dave broke"]
+    assert [text[a:b] for a, b in checks.rule_matches(rule, text)] == ["Dave broke"]
     with pytest.raises(ValueError):
-        coach.rule_matches(LanguageRule(pattern="(oops", is_regex=True), "text")
+        checks.rule_matches(LanguageRule(pattern="(oops", is_regex=True), "text")
 
 
 def test_pattern_error_explains_bad_patterns():
-    assert "regular expression" in coach.pattern_error("(oops", True)
-    assert "empty" in coach.pattern_error("x*", True)
-    assert coach.pattern_error("careless", False) is None
-    assert coach.pattern_error("{person} should have", True) is None
+    assert "regular expression" in patterns.pattern_error("(oops", True)
+    assert "empty" in patterns.pattern_error("x*", True)
+    assert patterns.pattern_error("careless", False) is None
+    assert patterns.pattern_error("{person} should have", True) is None
 
 
 def test_the_literal_prefilter_never_changes_what_a_rule_finds():
     """Each rule runs only on sentences holding one of its literals; a full scan must find nothing more."""
-    rules = {rule.slug: rule for rule in coach.load_rules()}
+    rules = {rule.slug: rule for rule in checks.load_rules()}
     dataset = Path(__file__).resolve().parent.parent / "data" / "blame_sentences.jsonl"
     for line in dataset.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         text, kind, given = row["text"], row["kind"], row.get("names", ())
-        masked = coach.mask(text)
-        alternation = coach._names_alternation(coach._names_present(masked, coach._usable_names(given)))
+        masked = engine.mask(text)
+        alternation = people._names_alternation(people._names_present(masked, people._usable_names(given)))
         everything = []
         for rule in rules.values():
             if rule.applies_to(kind) and (alternation or not rule.only_with_names):
                 for match in rule.matcher(alternation).regex.finditer(masked):
-                    start, end = coach._span(match)
+                    start, end = engine._span(match)
                     if end > start:
                         everything.append((rule.category, start, end))
-        found = coach.check_texts([("t", kind, text)], names=given)
+        found = checks.check_texts([("t", kind, text)], names=given)
         assert {(f.category, f.start, f.end) for f in found} <= set(everything), text
         for category, start, end in everything:
             assert any(f.category == category and f.start < end and start < f.end for f in found), text
 
 
 def test_required_literals():
-    assert coach.required_literals(r"\bcareless(?:ly|ness)?\b") == {"careless"}
-    assert coach.required_literals(r"\b(?:should|could)\s+have\b") == {"should", "could"}
-    assert coach.required_literals(r"\w+ly\b") == {"ly"}
-    assert coach.required_literals(r"\w+\s+\d") is None
-    assert coach.required_literals(r"carefully|\w+") is None
+    assert patterns.required_literals(r"\bcareless(?:ly|ness)?\b") == {"careless"}
+    assert patterns.required_literals(r"\b(?:should|could)\s+have\b") == {"should", "could"}
+    assert patterns.required_literals(r"\w+ly\b") == {"ly"}
+    assert patterns.required_literals(r"\w+\s+\d") is None
+    assert patterns.required_literals(r"carefully|\w+") is None

@@ -7,7 +7,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from postmortems import coach
+from postmortems.coach import engine, review
+from postmortems.coach import views as coach_views
 from postmortems.models import FindingDismissal, LanguageFinding, Revision, Section, Status
 from postmortems.services import postmortem_record_change
 from tests.factories import PASSWORD, make_user
@@ -68,7 +69,7 @@ def test_check_flags_high_priority_action_items_without_owner_or_due_date(author
     item = {"location": "action:4", "kind": "action_item", "text": "Add a lag alert above 30 s", "ref": "x"}
     data = post_check(client_for(author), {"texts": [{**item, "priority": "high", "has_owner": False,
                                                        "has_due_date": True}]}).json()
-    assert [f["rule"] for f in data["findings"]] == [coach.HIGH_PRIORITY_NO_OWNER]
+    assert [f["rule"] for f in data["findings"]] == [engine.HIGH_PRIORITY_NO_OWNER]
     data = post_check(client_for(author), {"texts": [{**item, "priority": "low"}]}).json()
     assert data["findings"] == []
 
@@ -219,7 +220,7 @@ def test_author_dismisses_a_finding_with_a_reason_recorded_in_the_history(author
     assert revision.action == "dismissed a language finding"
     assert revision.comment == "The sentence quotes the old runbook."
     assert revision.user == author
-    review = coach.findings_for_review(pm)
+    review = coach_views.findings_for_review(pm)
     assert (review["open_count"], review["dismissed_count"]) == (0, 1)
 
 
@@ -278,7 +279,7 @@ def test_dismiss_rejects_bad_fields(author, flagged_pm, changes, field):
 
 
 def test_structural_findings_can_be_dismissed_too(author, flagged_pm):
-    data = dismiss_data(flagged_pm, rule=coach.HIGH_PRIORITY_NO_OWNER, location="action:9", text="Add an alert")
+    data = dismiss_data(flagged_pm, rule=engine.HIGH_PRIORITY_NO_OWNER, location="action:9", text="Add an alert")
     response = client_for(author).post(dismiss_url(flagged_pm), data, HTTP_ACCEPT="application/json")
     assert response.status_code == 200
 
@@ -349,7 +350,7 @@ def test_trends_count_findings_by_month_and_category_with_links(facilitator, mak
     FindingDismissal.objects.create(postmortem=a, rule_slug="sloppy", location="section:1", text="sloppy",
                                     reason="Quote.")
 
-    ctx = coach.finding_trends(facilitator)
+    ctx = review.finding_trends(facilitator)
     assert ctx["total"] == 4
     [this_row, last_row] = ctx["table"]
     cells = dict(this_row["cells"])
@@ -358,7 +359,7 @@ def test_trends_count_findings_by_month_and_category_with_links(facilitator, mak
     assert cells["counterfactual"]["total"] == 1 and cells["minimising"]["total"] == 0
     assert (last_row["total"], dict(last_row["cells"])["blame"]["total"]) == (1, 1)
     assert ctx["top_rules"][0] == {"rule_slug": "careless", "total": 2}
-    assert coach.finding_trends(facilitator, team=team)["total"] == 2
+    assert review.finding_trends(facilitator, team=team)["total"] == 2
 
     month = now.strftime("%Y-%m")
     html = client_for(facilitator).get("/coach/trends/").content.decode()

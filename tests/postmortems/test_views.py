@@ -440,8 +440,8 @@ def test_login_with_password(client, reader):
 
 
 def test_open_language_findings_hold_publishing_until_fixed_or_dismissed(client, author, facilitator, draft):
-    from postmortems.coach import finding_dismiss
     from postmortems.models import LanguageFinding
+    from postmortems.services import finding_dismiss
 
     draft.sections.filter(required=True).update(body="The deploy went out at 14:00.")
     services.postmortem_record_change(postmortem=draft, user=author)

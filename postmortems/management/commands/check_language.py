@@ -19,7 +19,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from postmortems import coach
+from postmortems.coach import checks
+from postmortems.coach.engine import KINDS
 from postmortems.interchange.reader import read_outline
 
 FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -73,10 +74,10 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="*", metavar="FILE", help="Markdown files (standard input when none, or -).")
         parser.add_argument(
             "--section",
-            choices=coach.KINDS,
+            choices=KINDS,
             default="narrative",
             metavar="KIND",
-            help=f"Section kind for text without headings: {', '.join(coach.KINDS)} (default narrative).",
+            help=f"Section kind for text without headings: {', '.join(KINDS)} (default narrative).",
         )
         parser.add_argument(
             "--name", action="append", default=[], metavar="NAME",
@@ -85,7 +86,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, files, section, name, **options):
         try:
-            rules = coach.load_rules()
+            rules = checks.load_rules()
         except DatabaseError as exc:
             raise CommandError(f"Cannot read the language rules ({exc}); run manage.py migrate first.",
                                returncode=2) from None
@@ -93,7 +94,7 @@ class Command(BaseCommand):
             raise CommandError("No language rules are enabled; run manage.py migrate, or enable rules in the admin.",
                                returncode=2)
         documents = [(path, self.read(path)) for path in (files or ["-"])]
-        names = coach.user_names_in(markdown for _, markdown in documents) | set(name)
+        names = checks.user_names_in(markdown for _, markdown in documents) | set(name)
         count = 0
         for path, markdown in documents:
             for finding in self.check_document(path, markdown, section, names):
@@ -124,7 +125,7 @@ class Command(BaseCommand):
         texts = [(str(i), kind, text) for i, (_, kind, text) in enumerate(sections)]
         line_starts = [0] + [m.end() for m in re.finditer("\n", markdown)]
         results = []
-        for finding in coach.check_texts(texts, names=names):
+        for finding in checks.check_writing(texts, names=names):
             offset, kind, _ = sections[int(finding.location)]
             position = offset + finding.start
             line = bisect.bisect_right(line_starts, position) - 1

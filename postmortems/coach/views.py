@@ -1,4 +1,5 @@
-"""The coach on the web: the live check behind the editor, dismissing a finding, and the trend page.
+"""The coach on the web: the live check behind the editor, dismissing a finding, the review panel and
+the trend page. Permissions (`access`) and URLs (`reverse`) are decided here, not in the coach.
 
 The check and dismiss endpoints are called with fetch() from static/js/coach.js, so they answer
 JSON errors (401, 403, 404, 413...) instead of redirects or HTML error pages when asked for JSON.
@@ -24,12 +25,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from postmortems import coach
+from postmortems import services
 from postmortems.access import can_edit, get_postmortem_for
+from postmortems.coach import checks, review
+from postmortems.coach.engine import KINDS, LOCATION_RE, MAX_FINDING_TEXT, ActionFacts, check_action_items
+from postmortems.coach.people import names_in
 from postmortems.models import EARLIEST_INCIDENT_TIME, LanguageRule, Priority, Team
 from postmortems.ratelimit import rate_limited, seconds
 from postmortems.roles import is_facilitator
-from postmortems.services import pending_amendment
 
 MAX_BODY_BYTES = 512 * 1024
 MAX_TEXTS = 200
@@ -95,8 +98,8 @@ def _parse_texts(payload: dict) -> list[dict]:
         location, kind, text = item.get("location"), item.get("kind"), item.get("text")
         if not isinstance(location, str) or not location.strip() or len(location) > MAX_LOCATION_CHARS:
             raise BadRequest(400, f"Text {number} needs a location of 1 to {MAX_LOCATION_CHARS} characters.")
-        if kind not in coach.KINDS:
-            raise BadRequest(400, f"Text {number} has an unknown kind; use one of: {', '.join(coach.KINDS)}.")
+        if kind not in KINDS:
+            raise BadRequest(400, f"Text {number} has an unknown kind; use one of: {', '.join(KINDS)}.")
         # The editor names each text as the author sees it ("What happened", "Timeline event 3").
         label = item.get("label")
         name = f"“{label.strip()}”" if isinstance(label, str) and 0 < len(label.strip()) <= 200 else (
@@ -113,14 +116,14 @@ def _parse_texts(payload: dict) -> list[dict]:
     return parsed
 
 
-def _action_facts(parsed: list[dict]) -> list[coach.ActionFacts]:
+def _action_facts(parsed: list[dict]) -> list[ActionFacts]:
     facts = []
     for index, entry in enumerate(parsed):
         item = entry["item"]
         if entry["kind"] != "action_item" or item.get("priority") not in Priority.values:
             continue
         facts.append(
-            coach.ActionFacts(
+            ActionFacts(
                 location=str(index),
                 text=entry["text"],
                 priority=item["priority"],
@@ -151,7 +154,7 @@ def _checks_paused(request, limit, wait):
 def check(request):
     """Check texts for blaming language: POST {"texts": [...], "postmortem": slug?} → {"findings": [...]}."""
     if not request.user.is_authenticated:
-        return _signed_out(request, "Sign in again to use the language coach.", "/")
+        return _signed_out(request, "Sign in again to use the language coach.", reverse("home"))
     if request.method != "POST":
         response = _error(405, "Send the texts with POST.")
         response["Allow"] = "POST"
@@ -169,22 +172,22 @@ def check(request):
 
 
 def _findings_json(request, parsed: list[dict], postmortem) -> list[dict]:
-    names = coach.user_names_in(entry["text"] for entry in parsed)
+    names = checks.user_names_in(entry["text"] for entry in parsed)
     dismissals, editable = {}, False
     if postmortem is not None:
         # Names the rest of the write-up shows to be people ("Dave said...") count here too.
-        amendment = pending_amendment(postmortem)
-        texts = coach.postmortem_texts(postmortem, document=amendment.document if amendment else None)
-        names |= coach.names_in(text for _, _, text in texts)
+        amendment = services.pending_amendment(postmortem)
+        texts = checks.postmortem_texts(postmortem, document=amendment.document if amendment else None)
+        names |= names_in(text for _, _, text in texts)
         dismissals = {(d.rule_slug, d.location, d.text): d.reason for d in postmortem.dismissals.all()}
         editable = can_edit(request.user, postmortem)
     texts = [(str(i), entry["kind"], entry["text"]) for i, entry in enumerate(parsed)]
-    findings = coach.check_texts(texts, names=names) + coach.check_action_items(_action_facts(parsed))
+    findings = checks.check_writing(texts, names=names) + check_action_items(_action_facts(parsed))
     labels = dict(LanguageRule.Category.choices)
     results = []
     for finding in findings:
         entry = parsed[int(finding.location)]
-        reason = dismissals.get((finding.rule_slug, entry["location"], finding.text[: coach.MAX_FINDING_TEXT]))
+        reason = dismissals.get((finding.rule_slug, entry["location"], finding.text[: MAX_FINDING_TEXT]))
         results.append(
             {
                 "location": entry["location"],
@@ -200,7 +203,7 @@ def _findings_json(request, parsed: list[dict], postmortem) -> list[dict]:
                 "suggestion": finding.suggestion,
                 "dismissed": reason is not None,
                 "reason": reason or "",
-                "can_dismiss": editable and bool(coach.LOCATION_RE.match(entry["location"])),
+                "can_dismiss": editable and bool(LOCATION_RE.match(entry["location"])),
             }
         )
     return results
@@ -221,11 +224,11 @@ def _postmortem_from(request, slug):
 
 class DismissForm(forms.Form):
     rule = forms.SlugField(max_length=80)
-    location = forms.RegexField(regex=coach.LOCATION_RE, max_length=80, error_messages={
+    location = forms.RegexField(regex=LOCATION_RE, max_length=80, error_messages={
         "invalid": "Findings can be dismissed only in saved texts (title, summary, sections, timeline, "
                    "factors, action items)."
     })
-    text = forms.CharField(max_length=coach.MAX_FINDING_TEXT, strip=False)
+    text = forms.CharField(max_length=MAX_FINDING_TEXT, strip=False)
     reason = forms.CharField(
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -236,7 +239,7 @@ class DismissForm(forms.Form):
 
     def clean_rule(self):
         rule = self.cleaned_data["rule"]
-        if rule not in coach.known_rule_slugs():
+        if rule not in checks.known_rule_slugs():
             raise ValidationError("The coach has no such rule.")
         return rule
 
@@ -266,7 +269,7 @@ def dismiss(request, slug):
         return render(request, "postmortems/coach/dismiss.html", {"pm": postmortem, "form": form}, status=400)
     previous_version = postmortem.version
     data = form.cleaned_data
-    coach.finding_dismiss(
+    services.finding_dismiss(
         postmortem=postmortem, user=request.user, rule_slug=data["rule"], location=data["location"],
         text=data["text"], reason=data["reason"],
     )
@@ -277,6 +280,15 @@ def dismiss(request, slug):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = postmortem.get_absolute_url()
     return HttpResponseRedirect(target)
+
+
+def findings_for_review(postmortem, *, user=None, document=None) -> dict:
+    """Return the context for includes/_coach_findings.html (see review.review_groups), with
+    can_dismiss (whether `user` may dismiss findings here) and dismiss_url."""
+    ctx = review.review_groups(postmortem, document=document)
+    ctx["can_dismiss"] = user is not None and can_edit(user, postmortem)
+    ctx["dismiss_url"] = reverse("coach_dismiss", args=[postmortem.slug])
+    return ctx
 
 
 @require_GET
@@ -291,7 +303,7 @@ def trends(request):
     category = request.GET.get("category", "")
     if category and category not in LanguageRule.Category.values:
         category, error = "", "Unknown category."
-    ctx = coach.finding_trends(request.user, team=team, month=month, category=category)
+    ctx = review.finding_trends(request.user, team=team, month=month, category=category)
     ctx.update(
         teams=Team.objects.order_by("name"), team=team, month=month, category=category, error=error,
         category_label=dict(LanguageRule.Category.choices).get(category, ""),
