@@ -20,11 +20,7 @@ PENDING_REVERSE = {
     # like the archive, and moves out of postmortems with the demo's rework into Markdown files.
     ("postmortems.demo", "knowledge.models"),
 }
-PENDING_CIRCLES = [
-    # The coach records a dismissal through services while services runs the coach; the coach's
-    # split into an engine and Django glue (dismissal as a service) breaks it.
-    {"postmortems.coach", "postmortems.services"},
-]
+PENDING_CIRCLES: list[set] = []
 
 
 def _module_name(path: Path) -> str:

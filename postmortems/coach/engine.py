@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 
 from postmortems.coach.patterns import CompiledRule, compile_pattern
 from postmortems.coach.people import _names_alternation, _names_present, _usable_names
+from postmortems.kinds import TEXT_KINDS
 
-KINDS = ("summary", "impact", "narrative", "lessons", "supporting", "timeline", "factor", "action_item")
+KINDS = tuple(TEXT_KINDS)  # the kinds of text, listed once in postmortems/kinds.py
 MAX_FINDING_TEXT = 300
 # Where a finding can be kept with a reason: saved texts. Rows new in a pending amendment have
 # negative ids until it is published.

@@ -393,10 +393,8 @@ def test_trends_cost_a_constant_number_of_queries(facilitator, make_postmortem, 
 
 
 def test_oversize_text_is_named_by_the_heading_the_author_sees(author):
-    from postmortems.coach_views import MAX_TEXT_CHARS
-
     client = client_for(author)
-    huge = "word " * (MAX_TEXT_CHARS // 5 + 1)
+    huge = "word " * (coach_views.MAX_TEXT_CHARS // 5 + 1)
     response = post_check(client, one_text(text=huge, location="section:112", label="What happened"))
     assert response.status_code == 413
     error = response.json()["error"]
