@@ -772,3 +772,15 @@ class RateCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.hits}"
+
+
+# Notifications, their outbox, delivery preferences and follows live in their own module.
+from postmortems.notification_models import (  # noqa: E402, F401
+    Delivery,
+    Follow,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+)

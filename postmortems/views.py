@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from postmortems import coach, services
+from postmortems import coach, notifications, services
 from postmortems.access import (
     can_edit,
     editable_action_item_ids,
@@ -44,6 +44,7 @@ from postmortems.models import (
     Status,
     Team,
 )
+from postmortems.notification_forms import NotificationPreferencesForm
 from postmortems.params import whole_number
 from postmortems.ratelimit import rate_limited, seconds
 from postmortems.roles import is_author, is_facilitator
@@ -459,7 +460,9 @@ def profile(request):
         form.save()
         messages.success(request, "Saved. Times are now shown in your time zone.")
         return redirect("profile")
-    return render(request, "postmortems/profile.html", {"form": form, "profile": profile})
+    notification_form = NotificationPreferencesForm(initial_choices=notifications.preferences_of(request.user))
+    return render(request, "postmortems/profile.html",
+                  {"form": form, "profile": profile, "notification_form": notification_form})
 
 
 def _preview_paused(request, limit, wait):

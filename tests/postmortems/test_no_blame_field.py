@@ -21,6 +21,9 @@ ALLOWED_USER_FIELDS = {
     ("knowledge", "relatedlink", "created_by"): "who linked two write-ups",
     ("knowledge", "readinglist", "created_by"): "who curated a list",
     ("knowledge", "readmark", "user"): "the reader's own progress",
+    ("postmortems", "notification", "recipient"): "who is told of an event",
+    ("postmortems", "notificationpreference", "user"): "the user's own settings",
+    ("postmortems", "follow", "user"): "what the user chose to follow",
 }
 PROJECT_APPS = ("postmortems", "knowledge")
 
