@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("postmortems.timeline_urls")),
     path("", include("postmortems.coach_urls")),
     path("", include("postmortems.notification_urls")),
+    path("", include("postmortems.comment_urls")),
     path("", include("knowledge.urls")),
     path("", include("knowledge.insights_urls")),
     # Images dropped into the editor, checked against who may see their post-mortem (never a static alias).

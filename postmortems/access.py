@@ -71,3 +71,15 @@ def get_notification_for(request, pk: int):
     from postmortems.models import Notification
 
     return get_object_or_404(Notification.objects.for_inbox(request.user), pk=pk)
+
+
+def get_comment_for(request, pk: int):
+    """Return comment `pk` if the user may see its post-mortem and read it (else 404)."""
+    from postmortems.models import Comment
+
+    comment = get_object_or_404(
+        Comment.objects.select_related("postmortem", "parent").filter(
+            postmortem__in=PostMortem.objects.visible_to(request.user)), pk=pk)
+    if not Comment.objects.visible_to(request.user, comment.postmortem).filter(pk=pk).exists():
+        raise Http404("No such comment.")
+    return comment

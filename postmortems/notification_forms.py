@@ -2,6 +2,9 @@ from django import forms
 
 from postmortems.models import Delivery, NotificationKind
 
+# The weekly digest is not sent yet: it is not offered until it is.
+OFFERED = [(value, label) for value, label in Delivery.choices if value != Delivery.DIGEST]
+
 
 class NotificationPreferencesForm(forms.Form):
     """How a person hears of each kind of notification: by email, in the inbox only, or in the weekly digest."""
@@ -10,7 +13,7 @@ class NotificationPreferencesForm(forms.Form):
         super().__init__(*args, **kwargs)
         for kind in NotificationKind:
             self.fields[kind.value] = forms.ChoiceField(
-                label=kind.label, choices=Delivery.choices, initial=initial_choices[kind.value],
+                label=kind.label, choices=OFFERED, initial=initial_choices[kind.value],
             )
 
     def choices(self) -> dict[str, str]:

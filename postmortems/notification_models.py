@@ -19,6 +19,8 @@ class NotificationKind(models.TextChoices):
     ACTION_DUE_SOON = "action_due_soon", "Action item due in 3 days"
     ACTION_OVERDUE = "action_overdue", "Action item overdue"
     READING_LIST_ADDED = "reading_list_added", "Your post-mortem added to a reading list"
+    COMMENT = "comment", "Comment on your post-mortem"
+    REPLY = "reply", "Reply in a thread you are in"
 
 
 class Delivery(models.TextChoices):
@@ -56,6 +58,8 @@ class Notification(models.Model):
     action_item = models.ForeignKey(
         "postmortems.ActionItem", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    comment = models.ForeignKey("postmortems.Comment", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")
     message = models.CharField(max_length=300)
     note = models.TextField(blank=True, help_text="Words the person who acted wrote (a send-back comment).")
     delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.EMAIL)

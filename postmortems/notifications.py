@@ -52,6 +52,16 @@ def visible_recipient_ids(postmortem: PostMortem, user_ids: Iterable[int]) -> se
     return set(users.values_list("pk", flat=True).distinct())
 
 
+def work_in_progress_ids(postmortem: PostMortem, user_ids: Iterable[int]) -> set[int]:
+    """Return those of `user_ids` who may see `postmortem`'s work in progress (its authors, its facilitator and
+    facilitators), in one query."""
+    authors = PostMortem.authors.through.objects.filter(postmortem_id=postmortem.pk).values("user_id")
+    users = get_user_model().objects.filter(pk__in=set(user_ids), is_active=True).filter(
+        Q(pk__in=authors) | Q(pk=postmortem.facilitator_id) | facilitator_filter()
+    )
+    return set(users.values_list("pk", flat=True).distinct())
+
+
 def notify(
     *,
     kind: str,
@@ -59,6 +69,7 @@ def notify(
     message: str,
     postmortem: PostMortem | None = None,
     action_item: ActionItem | None = None,
+    comment=None,
     note: str = "",
     actor=None,
     key: str = "",
@@ -81,7 +92,7 @@ def notify(
     now = timezone.now()
     made = Notification.objects.bulk_create(
         Notification(
-            recipient_id=user_id, kind=kind, postmortem=postmortem, action_item=action_item,
+            recipient_id=user_id, kind=kind, postmortem=postmortem, action_item=action_item, comment=comment,
             message=message[:300], note=note, key=key, created_at=now,
             delivery=chosen.get(user_id, DEFAULT_DELIVERY[kind]),
         )

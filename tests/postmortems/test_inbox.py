@@ -127,16 +127,16 @@ def test_mark_all_read_marks_only_mine(client, reader, author, published):
 def test_profile_shows_and_saves_preferences(client, reader, published):
     tell(reader, published)  # an email waiting for a kind about to go to the digest
     body = signed_in(client, reader).get("/profile/").content.decode()
-    assert 'id="notification-preferences"' in body and "Weekly digest" in body
+    assert 'id="notification-preferences"' in body and "Inbox only" in body
     data = {kind: Delivery.EMAIL for kind in NotificationKind.values}
-    data[NotificationKind.PUBLISHED] = Delivery.DIGEST
+    data[NotificationKind.PUBLISHED] = Delivery.INBOX
     response = client.post("/profile/notifications/", data)
     assert response.status_code == 302 and response["Location"] == "/profile/"
-    assert notifications.preferences_of(reader)[NotificationKind.PUBLISHED] == Delivery.DIGEST
+    assert notifications.preferences_of(reader)[NotificationKind.PUBLISHED] == Delivery.INBOX
     assert OutboxMessage.objects.get().status == OutboxStatus.SKIPPED
 
 
-@pytest.mark.parametrize("value", ["carrier-pigeon", "", "email\x00", "x" * 10_000])
+@pytest.mark.parametrize("value", ["carrier-pigeon", "", "email\x00", "x" * 10_000, Delivery.DIGEST])
 def test_bad_preferences_change_nothing(client, reader, value):
     data = {kind: Delivery.INBOX for kind in NotificationKind.values}
     data[NotificationKind.SENT_BACK] = value

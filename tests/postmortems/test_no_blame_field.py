@@ -24,6 +24,8 @@ ALLOWED_USER_FIELDS = {
     ("postmortems", "notification", "recipient"): "who is told of an event",
     ("postmortems", "notificationpreference", "user"): "the user's own settings",
     ("postmortems", "follow", "user"): "what the user chose to follow",
+    ("postmortems", "comment", "author"): "who wrote a comment",
+    ("postmortems", "comment", "resolved_by"): "who closed a comment thread",
 }
 PROJECT_APPS = ("postmortems", "knowledge")
 

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from postmortems import comment_views as views
+
+urlpatterns = [
+    path("postmortems/<slug:slug>/comments/", views.comment_review, name="comment_review"),
+    path("postmortems/<slug:slug>/comments/new/", views.comment_new, name="comment_new"),
+    path("comments/<int:pk>/edit/", views.comment_edit, name="comment_edit"),
+    path("comments/<int:pk>/delete/", views.comment_delete, name="comment_delete"),
+    path("comments/<int:pk>/resolve/", views.comment_resolve, name="comment_resolve"),
+]
