@@ -12,21 +12,6 @@ from postmortems.models import Anchor, Comment
 from postmortems.params import whole_number
 
 
-def _threads_by_anchor(comment_list):
-    """Return {(anchor, anchor id): [threads]} with each thread's replies in `thread.thread_replies`."""
-    replies = {}
-    for c in comment_list:
-        if c.parent_id:
-            replies.setdefault(c.parent_id, []).append(c)
-    grouped = {}
-    for c in comment_list:
-        if c.parent_id is None:
-            c.thread_replies = replies.get(c.pk, [])
-            key = ("section" if c.anchor == Anchor.QUOTE else c.anchor, c.anchor_id)
-            grouped.setdefault(key, []).append(c)
-    return grouped
-
-
 def _attach(rows, kind, grouped):
     rows = list(rows)
     for row in rows:
@@ -38,7 +23,7 @@ def _attach(rows, kind, grouped):
 def _review(request, postmortem, *, failed: dict | None = None, status: int = 200):
     user = request.user
     visible = list(Comment.objects.visible_to(user, postmortem).select_related("author", "resolved_by"))
-    grouped = _threads_by_anchor(visible)
+    grouped = comments.threads_by_part(visible)
     sections = _attach(postmortem.sections.all(), "section", grouped)
     events = _attach(postmortem.timeline_events.all(), "timeline", grouped)
     factors = _attach(postmortem.factors.select_related("category"), "factor", grouped)

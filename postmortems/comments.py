@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from postmortems import coach, notifications
@@ -189,3 +190,27 @@ def with_open_comment_count(postmortems):
     still_open = Q(comments__parent__isnull=True, comments__resolved_at__isnull=True,
                    comments__deleted_at__isnull=True)
     return postmortems.annotate(open_comments=Count("comments", filter=still_open, distinct=True))
+
+
+def threads_by_part(comment_list) -> dict[tuple[str, int | None], list[Comment]]:
+    """Return {(part kind, part id): threads} for `comment_list` (one post-mortem's comments), each thread
+    with its replies in `thread_replies`; threads on a quoted passage count as their section's."""
+    replies: dict[int, list[Comment]] = {}
+    for c in comment_list:
+        if c.parent_id:
+            replies.setdefault(c.parent_id, []).append(c)
+    grouped: dict[tuple[str, int | None], list[Comment]] = {}
+    for c in comment_list:
+        if c.parent_id is None:
+            c.thread_replies = replies.get(c.pk, [])
+            key = ("section" if c.anchor == Anchor.QUOTE else c.anchor, c.anchor_id)
+            grouped.setdefault(key, []).append(c)
+    return grouped
+
+
+def open_threads_for_editor(postmortem: PostMortem, user) -> dict[tuple[str, int | None], list[Comment]]:
+    """Return the open threads `user` may read on `postmortem`, by part, for the editor (one query)."""
+    visible = Comment.objects.visible_to(user, postmortem).select_related("author")
+    open_roots = visible.filter(parent__isnull=True, resolved_at__isnull=True, deleted_at__isnull=True)
+    rows = list(visible.filter(Q(pk__in=open_roots.values("pk")) | Q(parent__in=open_roots.values("pk"))))
+    return threads_by_part(rows)

@@ -248,6 +248,7 @@ def _render_editor(request, postmortem, editor, *, status=200, amendment=None):
         "amendment": amendment,
         "last_send_back": _last_send_back(postmortem, amendment),
         "rerendered": status != 200,
+        "comment_threads": comments.open_threads_for_editor(postmortem, request.user),
     }
     response = render(request, "postmortems/edit.html", ctx, status=status)
     response["X-Hindsight-Editor"] = "1"  # the editor's script replaces the page with this answer

@@ -1,4 +1,5 @@
-"""Browser test: a facilitator comments on a passage, the author answers and resolves the thread."""
+"""Browser test: a facilitator comments on a passage (the coach hinting as they type), the author answers and
+resolves the thread."""
 
 import pytest
 from playwright.sync_api import expect
@@ -21,7 +22,11 @@ def test_comment_on_a_passage_reply_and_resolve(page, live_server, login):
     page.get_by_role("link", name="Comments").click()
     page.get_by_label("About").select_option(label="Section: What happened")
     page.get_by_label("Quoted passage").fill("grew for forty minutes")
-    page.get_by_label("Comment", exact=True).fill("Which dashboard showed the growth first?")
+    body = page.get_by_label("Comment", exact=True)
+    body.fill("Was it human error?")  # the coach hints as one types, and never blocks the comment
+    expect(page.locator(".comment-hints li").first).to_be_visible()
+    body.fill("Which dashboard showed the growth first?")
+    expect(page.locator(".comment-hints li")).to_have_count(0)
     page.get_by_role("button", name="Comment", exact=True).click()
     thread = page.locator(".thread", has_text="Which dashboard showed the growth first?")
     expect(thread.locator(".thread__quote")).to_have_text("grew for forty minutes")

@@ -267,3 +267,25 @@ def test_home_review_queue_shows_open_comments(client, draft, author, facilitato
     comments.comment_create(postmortem=draft, user=author, body="And the impact.")
     page = signed_in(client, facilitator).get("/").content.decode()
     assert f'href="/postmortems/{draft.slug}/comments/">2 open comments</a>' in page
+
+
+def test_the_editor_shows_open_threads_beside_their_section(client, draft, author, facilitator):
+    comments.comment_create(postmortem=draft, user=facilitator, body="Which dashboard?", anchor=Anchor.QUOTE,
+                            anchor_id=draft.section.pk, quote="forty minutes")
+    closed = comments.comment_create(postmortem=draft, user=facilitator, body="Typo in the title")
+    comments.comment_set_resolved(comment=closed, user=author, resolved=True)
+    event = TimelineEvent.objects.create(postmortem=draft, description="Alert fired", occurred_at=timezone.now())
+    comments.comment_create(postmortem=draft, user=facilitator, body="Acknowledged when?", anchor=Anchor.TIMELINE,
+                            anchor_id=event.pk)
+    page = signed_in(client, author).get(f"/postmortems/{draft.slug}/edit/").content.decode()
+    section_at = page.index(f'id="section-{draft.section.pk}"')
+    assert section_at < page.index("Which dashboard?") < page.index('id="timeline"') < page.index("Acknowledged when?")
+    assert "Typo in the title" not in page  # resolved threads stay in the review view
+    assert f'href="/postmortems/{draft.slug}/comments/#comment-' in page
+
+
+def test_the_editor_of_a_published_post_mortem_shows_its_open_questions(client, published, author, facilitator):
+    published.authors.add(facilitator)
+    comments.comment_create(postmortem=published, user=facilitator, body="Visible question")
+    page = signed_in(client, author).get(f"/postmortems/{published.slug}/edit/").content.decode()
+    assert "Visible question" in page
