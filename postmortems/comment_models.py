@@ -82,3 +82,34 @@ class Comment(models.Model):
         if self.author is None:
             return "Former user"
         return self.author.get_full_name() or self.author.username
+
+
+class ReviewState(models.TextChoices):
+    PENDING = "pending", "Review requested"
+    APPROVED = "approved", "Approved"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+
+class ReviewRequest(models.Model):
+    """A named reviewer of a post-mortem and where their review stands."""
+
+    postmortem = models.ForeignKey("postmortems.PostMortem", on_delete=models.CASCADE, related_name="review_requests")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=20, choices=ReviewState.choices, default=ReviewState.PENDING)
+    note = models.TextField(blank=True, max_length=MAX_COMMENT_CHARS)
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["postmortem", "reviewer"], name="one_review_per_reviewer")]
+
+    def __str__(self):
+        return f"{self.reviewer} on {self.postmortem_id}: {self.state}"
+
+    @property
+    def reviewer_name(self) -> str:
+        return self.reviewer.get_full_name() or self.reviewer.username

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from postmortems import comment_views as views
+from postmortems import review_views
 
 urlpatterns = [
     path("postmortems/<slug:slug>/comments/", views.comment_review, name="comment_review"),
@@ -8,4 +9,6 @@ urlpatterns = [
     path("comments/<int:pk>/edit/", views.comment_edit, name="comment_edit"),
     path("comments/<int:pk>/delete/", views.comment_delete, name="comment_delete"),
     path("comments/<int:pk>/resolve/", views.comment_resolve, name="comment_resolve"),
+    path("postmortems/<slug:slug>/reviewers/", review_views.reviewers_request, name="reviewers_request"),
+    path("postmortems/<slug:slug>/review/", review_views.review_decide, name="review_decide"),
 ]

@@ -776,7 +776,7 @@ class RateCounter(models.Model):
 
 # Notifications, their outbox, delivery preferences and follows live in their own module.
 # Comments on post-mortems live in their own module.
-from postmortems.comment_models import Anchor, Comment  # noqa: E402, F401
+from postmortems.comment_models import Anchor, Comment, ReviewRequest, ReviewState  # noqa: E402, F401
 from postmortems.notification_models import (  # noqa: E402, F401
     Delivery,
     Follow,

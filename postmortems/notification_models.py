@@ -21,6 +21,9 @@ class NotificationKind(models.TextChoices):
     READING_LIST_ADDED = "reading_list_added", "Your post-mortem added to a reading list"
     COMMENT = "comment", "Comment on your post-mortem"
     REPLY = "reply", "Reply in a thread you are in"
+    REVIEWER_ASSIGNED = "reviewer_assigned", "Assigned as reviewer"
+    APPROVED = "approved", "Your post-mortem approved"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested on your post-mortem"
 
 
 class Delivery(models.TextChoices):

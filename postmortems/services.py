@@ -25,7 +25,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from knowledge import search
-from postmortems import coach, documents, notifications, uploads
+from postmortems import coach, documents, notifications, reviews, uploads
 from postmortems.documents import Conflict
 from postmortems.models import (
     ActionItem,
@@ -680,7 +680,8 @@ def postmortem_publish(*, postmortem: PostMortem, user) -> Revision:
     postmortem.facilitator = user
     postmortem.save(update_fields=["facilitator", "updated_at"])
     notifications.published(postmortem=postmortem, user=user)
-    return postmortem_record_change(postmortem=postmortem, user=user, action="published")
+    return postmortem_record_change(postmortem=postmortem, user=user, action="published",
+                                    comment=reviews.approvers_text(postmortem))
 
 
 @transaction.atomic
@@ -793,7 +794,8 @@ def amendment_publish(*, postmortem: PostMortem, user) -> Revision:
     amendment.published_by, amendment.published_at, amendment.closed_at = user, now, now
     amendment.published_version = postmortem.version
     amendment.save()
-    return _record_revision(postmortem=postmortem, user=user, action="amendment published", comment="")
+    return _record_revision(postmortem=postmortem, user=user, action="amendment published",
+                            comment=reviews.approvers_text(postmortem))
 
 
 def conflict_description(conflict: Conflict, doc: dict) -> str:

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from postmortems import coach, comments, notifications, services
+from postmortems import coach, comments, notifications, reviews, services
 from postmortems.access import (
     can_edit,
     editable_action_item_ids,
@@ -77,7 +77,8 @@ def home(request):
             .select_related("postmortem").order_by("-updated_at")[:10]
         ),
         "awaiting_review": (
-            comments.with_open_comment_count(visible.filter(status=Status.IN_REVIEW)).order_by("status_changed_at")[:10]
+            reviews.with_review_counts(comments.with_open_comment_count(visible.filter(status=Status.IN_REVIEW)))
+            .order_by("status_changed_at")[:10]
             if is_facilitator(user) else []
         ),
         "amendments_in_review": (

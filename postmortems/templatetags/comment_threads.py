@@ -15,3 +15,28 @@ def editor_threads_of_kind(context, threads_by_part, kind):
     threads = [t for (k, _), ts in sorted((threads_by_part or {}).items(), key=lambda kv: str(kv[0]))
                if k == kind for t in ts]
     return {"threads": threads, "pm": context.get("pm"), "about_rows": True}
+
+
+@register.inclusion_tag("postmortems/includes/_reviewers.html", takes_context=True)
+def reviewers_panel(context, postmortem):
+    """The named reviewers of a post-mortem, where each review stands, and the forms to ask and to decide."""
+    from postmortems import reviews
+    from postmortems.access import can_edit
+    from postmortems.models import ReviewRequest
+
+    user = context["request"].user
+    if not postmortem.shows_work_in_progress_to(user):
+        return {"show": False}
+    requests = list(ReviewRequest.objects.filter(postmortem=postmortem).select_related("reviewer"))
+    open_for_review = reviews.under_review(postmortem)
+    mine = next((r for r in requests if r.reviewer_id == user.pk), None)
+    return {
+        "show": bool(requests) or open_for_review,
+        "pm": postmortem,
+        "requests": requests,
+        "open_for_review": open_for_review,
+        "may_ask": open_for_review and can_edit(user, postmortem),
+        "candidates": [u for u in reviews.eligible_reviewers(postmortem) if u.pk != user.pk] if open_for_review else [],
+        "mine": mine if open_for_review else None,
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -26,6 +26,8 @@ ALLOWED_USER_FIELDS = {
     ("postmortems", "follow", "user"): "what the user chose to follow",
     ("postmortems", "comment", "author"): "who wrote a comment",
     ("postmortems", "comment", "resolved_by"): "who closed a comment thread",
+    ("postmortems", "reviewrequest", "reviewer"): "who reviews the write-up",
+    ("postmortems", "reviewrequest", "requested_by"): "who asked for the review",
 }
 PROJECT_APPS = ("postmortems", "knowledge")
 
