@@ -124,6 +124,7 @@ def comment_create(
         )
         _tell(comment=comment, kind=NotificationKind.REPLY, recipients=_thread_people(thread), user=user,
               message=f"{who} answered in a thread on {title}.")
+        _mentions(comment, user, before="")
         return comment
     if not may_comment(user, postmortem):
         raise PermissionDenied("Only its authors and facilitators comment on a post-mortem before it is published.")
@@ -135,7 +136,15 @@ def comment_create(
     authors = set(PostMortem.authors.through.objects.filter(postmortem=postmortem).values_list("user_id", flat=True))
     _tell(comment=comment, kind=NotificationKind.COMMENT, recipients=authors, user=user,
           message=f"{who} commented on {title}.")
+    _mentions(comment, user, before="")
     return comment
+
+
+def _mentions(comment: Comment, user, *, before: str) -> None:
+    from postmortems.follows import notify_mentions
+
+    notify_mentions(postmortem=comment.postmortem, user=user, before=before, after=comment.body, where="a comment",
+                    comment=comment, work_in_progress=not comment.open_to_readers)
 
 
 @transaction.atomic
@@ -145,9 +154,11 @@ def comment_edit(*, comment: Comment, user, body: str) -> Comment:
         raise PermissionDenied("Only who wrote a comment changes it.")
     if comment.is_deleted:
         raise ValidationError("This comment was deleted.")
+    before = comment.body
     comment.body = _clean_body(body)
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "edited_at"])
+    _mentions(comment, user, before=before)
     return comment
 
 

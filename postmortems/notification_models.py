@@ -24,6 +24,7 @@ class NotificationKind(models.TextChoices):
     REVIEWER_ASSIGNED = "reviewer_assigned", "Assigned as reviewer"
     APPROVED = "approved", "Your post-mortem approved"
     CHANGES_REQUESTED = "changes_requested", "Changes requested on your post-mortem"
+    MENTION = "mention", "Someone mentioned you"
 
 
 class Delivery(models.TextChoices):

@@ -25,7 +25,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from knowledge import search
-from postmortems import coach, documents, notifications, reviews, uploads
+from postmortems import coach, documents, follows, notifications, reviews, uploads
 from postmortems.documents import Conflict
 from postmortems.models import (
     ActionItem,
@@ -405,6 +405,7 @@ def postmortem_save(
     if submitting:
         _check_required_sections(postmortem, merged)
     owners_before = notifications.action_item_owners(postmortem)
+    follows.section_mentions(postmortem=postmortem, user=user, before=current, after=merged)
     apply_document(postmortem=postmortem, doc=merged)
     if change_restricted:
         postmortem.restricted = restricted
@@ -444,6 +445,7 @@ def _save_amendment(*, postmortem, amendment, user, merged, current, restricted,
         amendment.submitted_at = timezone.now()
         action = "amendment submitted for review"
         notifications.review_requested(postmortem=postmortem, user=user, amendment=True)
+    follows.section_mentions(postmortem=postmortem, user=user, before=current, after=merged)
     amendment.document = _with_amendment_ids(merged, amendment.base_document)
     amendment.save()
     _claim_version(postmortem)
@@ -610,6 +612,7 @@ def postmortem_create(
         version=0,
     )
     postmortem.authors.add(user)
+    follows.follow_set(user=user, following=True, postmortem=postmortem)  # authors follow their own
     Section.objects.bulk_create(
         Section(
             postmortem=postmortem,

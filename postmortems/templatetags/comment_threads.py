@@ -40,3 +40,18 @@ def reviewers_panel(context, postmortem):
         "mine": mine if open_for_review else None,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("postmortems/includes/_follow_button.html", takes_context=True)
+def follow_button(context, kind, obj, compact=False):
+    """A Follow / Following button for a post-mortem, a tag or a team."""
+    from django.urls import reverse
+
+    from postmortems import follows
+
+    user = context["request"].user
+    following = follows.is_following(user, **{kind: obj})
+    name = {"postmortem": "follow_postmortem", "tag": "follow_tag", "team": "follow_team"}[kind]
+    return {"action": reverse(name, args=[obj.slug]), "following": following, "csrf_token": context.get("csrf_token"),
+            "back": context["request"].get_full_path(), "label": getattr(obj, "name", None) or str(obj),
+            "compact": compact}

@@ -47,3 +47,26 @@ def test_comment_on_a_passage_reply_and_resolve(page, live_server, login):
     expect(page.get_by_text("Thread resolved.")).to_be_visible()
     expect(page.locator(".thread", has_text="Which dashboard")).to_contain_text("Resolved by Arthur Author")
     expect(page.locator(".comment-count")).to_have_count(0)
+
+
+def test_mention_with_autocomplete_notifies(page, live_server, login):
+    from postmortems.models import Notification, NotificationKind, PostMortem, Status
+    from tests.conftest import make_user
+
+    author = make_user("arthur", "Authors", first_name="Arthur")
+    olga = make_user("olga", "Authors", first_name="Olga", last_name="Other")
+    make_user("fiona", "Facilitators", staff=True, first_name="Fiona")
+    pm = PostMortem.objects.create(title="Queue backlog", slug="queue-backlog", status=Status.IN_REVIEW)
+    pm.authors.set([author, olga])
+
+    login(page, "fiona")
+    page.goto(f"{live_server.url}/postmortems/queue-backlog/comments/")
+    body = page.get_by_label("Comment", exact=True)
+    body.click()
+    body.press_sequentially("Can @ol")
+    page.get_by_role("button", name="@olga · Olga Other").click()
+    body.press_sequentially("check the graph?")
+    expect(body).to_have_value("Can @olga check the graph?")
+    page.get_by_role("button", name="Comment", exact=True).click()
+    expect(page.locator(".thread", has_text="Can @olga check the graph?")).to_be_visible()
+    assert Notification.objects.filter(recipient=olga, kind=NotificationKind.MENTION).exists()
