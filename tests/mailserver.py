@@ -44,3 +44,38 @@ class MailServer:
 
     def __exit__(self, *exc):
         self.controller.stop()
+
+
+class CountingSink:
+    """Counts the messages accepted, without keeping them (for benchmarks)."""
+
+    def __init__(self):
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        return "250 Message accepted for delivery"
+
+
+def serve_in_this_process(port: int, count_file: str) -> None:
+    """Run a counting SMTP server on `port` until SIGTERM, then write how many messages arrived to `count_file`
+    (`python -m tests.mailserver PORT FILE`: the benchmark's server, in its own process as a real one would be)."""
+    import signal
+    import threading
+
+    sink = CountingSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print("ready", flush=True)
+    stop.wait()
+    controller.stop()
+    with open(count_file, "w") as f:
+        f.write(str(sink.count))
+
+
+if __name__ == "__main__":
+    import sys
+
+    serve_in_this_process(int(sys.argv[1]), sys.argv[2])
