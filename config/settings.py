@@ -167,6 +167,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "postmortems.context_processors.roles",
+                "postmortems.notification_context.inbox",
             ],
         },
     },
@@ -369,3 +370,19 @@ LOGGING = {
 # Images on S3-compatible storage (MEDIA_STORAGE=s3) are fetched by the browser from the bucket's origin.
 if MEDIA_ORIGIN:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [csp.SELF, MEDIA_ORIGIN]
+# Email (notifications; see postmortems/delivery.py). SMTP when EMAIL_HOST is set, with Django's own
+# setting names; in debug mode without one, emails are printed to the console (`make run`).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").strip()
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 25)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Hindsight <hindsight@localhost>")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https:// (links in emails use it).")

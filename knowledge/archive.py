@@ -73,6 +73,7 @@ ARCHIVED_MODELS = {
     "postmortems.LanguageFinding", "postmortems.Amendment", "postmortems.Upload", "knowledge.RelatedLink",
     "knowledge.ReadingList",
     "knowledge.ReadingListItem", "knowledge.ReadMark",
+    "postmortems.Comment", "postmortems.ReviewRequest", "postmortems.Follow", "postmortems.NotificationPreference",
 }
 REBUILT_MODELS = {"knowledge.SearchDocument", "knowledge.SearchFacts", "knowledge.SearchTerm"}
 LEFT_OUT_MODELS = {
@@ -82,6 +83,8 @@ LEFT_OUT_MODELS = {
     "axes.AccessAttempt", "axes.AccessAttemptExpiration", "axes.AccessFailureLog", "axes.AccessLog",
     "postmortems.RateCounter",
     "postmortems.LibraryVersion",  # a cache key's version: restoring rebuilds the index, which gives a new one
+    # Notifications and their emails: what was told, not content; a restore must not send them again.
+    "postmortems.Notification", "postmortems.OutboxMessage",
 }
 
 
@@ -148,7 +151,73 @@ def build_archive() -> dict:
         ],
         "reading_lists": [_reading_list(rl) for rl in ReadingList.objects.select_related("created_by").prefetch_related(
             "items__postmortem", "items__read_marks__user").order_by("pk")],
+        **_conversation(),
     }
+
+
+def _conversation() -> dict:
+    """Comments, reviewers, follows and notification preferences (see postmortems/comments.py and reviews.py)."""
+    from postmortems.models import Comment, Follow, NotificationPreference, ReviewRequest
+
+    return {
+        "comments": [
+            {"id": c.pk, "postmortem": c.postmortem.slug, "parent": c.parent_id, "author": _username(c.author),
+             "anchor": c.anchor, "anchor_id": c.anchor_id, "quote": c.quote, "body": c.body,
+             "open_to_readers": c.open_to_readers, "created_at": _dt(c.created_at), "edited_at": _dt(c.edited_at),
+             "deleted_at": _dt(c.deleted_at), "resolved_at": _dt(c.resolved_at),
+             "resolved_by": _username(c.resolved_by)}
+            for c in Comment.objects.select_related("postmortem", "author", "resolved_by").order_by("pk")
+        ],
+        "review_requests": [
+            {"id": r.pk, "postmortem": r.postmortem.slug, "reviewer": r.reviewer.username,
+             "requested_by": _username(r.requested_by), "state": r.state, "note": r.note,
+             "requested_at": _dt(r.requested_at), "decided_at": _dt(r.decided_at)}
+            for r in ReviewRequest.objects.select_related("postmortem", "reviewer", "requested_by").order_by("pk")
+        ],
+        "follows": [
+            {"user": f.user.username, "postmortem": f.postmortem.slug if f.postmortem else None,
+             "team": f.team.slug if f.team else None, "tag": f.tag.name if f.tag else None,
+             "created_at": _dt(f.created_at)}
+            for f in Follow.objects.select_related("user", "postmortem", "team", "tag").order_by("pk")
+        ],
+        "notification_preferences": [
+            {"user": p.user.username, "kind": p.kind, "delivery": p.delivery}
+            for p in NotificationPreference.objects.select_related("user").order_by("pk")
+        ],
+    }
+
+
+def _restore_conversation(data: dict, users, teams, tags, postmortems) -> None:
+    """Restore what `_conversation` wrote (archives made before comments existed have none of it)."""
+    from postmortems.models import Comment, Follow, NotificationPreference, ReviewRequest
+
+    def user(name):
+        return users[name] if name else None
+
+    Comment.objects.bulk_create([
+        Comment(id=c["id"], postmortem=postmortems[c["postmortem"]], parent_id=c["parent"], author=user(c["author"]),
+                anchor=c["anchor"], anchor_id=c["anchor_id"], quote=c["quote"], body=c["body"],
+                open_to_readers=c["open_to_readers"], created_at=_parse_dt(c["created_at"]),
+                edited_at=_parse_dt(c["edited_at"]), deleted_at=_parse_dt(c["deleted_at"]),
+                resolved_at=_parse_dt(c["resolved_at"]), resolved_by=user(c["resolved_by"]))
+        for c in sorted(data.get("comments", []), key=lambda c: c["id"])  # a thread before its replies
+    ], batch_size=1000)
+    ReviewRequest.objects.bulk_create([
+        ReviewRequest(id=r["id"], postmortem=postmortems[r["postmortem"]], reviewer=users[r["reviewer"]],
+                      requested_by=user(r["requested_by"]), state=r["state"], note=r["note"],
+                      requested_at=_parse_dt(r["requested_at"]), decided_at=_parse_dt(r["decided_at"]))
+        for r in data.get("review_requests", [])
+    ], batch_size=1000)
+    Follow.objects.bulk_create([
+        Follow(user=users[f["user"]], postmortem=postmortems[f["postmortem"]] if f["postmortem"] else None,
+               team=teams[f["team"]] if f["team"] else None, tag=tags[f["tag"]] if f["tag"] else None,
+               created_at=_parse_dt(f["created_at"]))
+        for f in data.get("follows", [])
+    ], batch_size=1000)
+    NotificationPreference.objects.bulk_create([
+        NotificationPreference(user=users[p["user"]], kind=p["kind"], delivery=p["delivery"])
+        for p in data.get("notification_preferences", [])
+    ], batch_size=1000)
 
 
 def _user(user: User) -> dict:
@@ -312,6 +381,7 @@ def restore_archive(data: dict) -> RestoreReport:
     tags = {t.name: t for t in Tag.objects.bulk_create(Tag(name=t["name"], slug=t["slug"]) for t in data["tags"])}
     postmortems = _restore_postmortems(data["postmortems"], users, teams, templates, categories, tags, warnings)
     _restore_library(data, users, postmortems)
+    _restore_conversation(data, users, teams, tags, postmortems)
     _reset_sequences()
     _rebuild_search_index()
     counts = {
@@ -520,10 +590,17 @@ def _restore_library(data: dict, users: dict[str, User], postmortems: dict[str, 
     ReadMark.objects.bulk_create(marks, batch_size=1000)
 
 
+def _conversation_models() -> list:
+    from postmortems.models import Comment, Follow, NotificationPreference, ReviewRequest
+
+    return [Comment, ReviewRequest, Follow, NotificationPreference]
+
+
 def _reset_sequences() -> None:
     """Move PostgreSQL's id sequences past the ids the restore wrote (SQLite needs nothing)."""
     models = [Team, TemplateSection, PostMortem, Section, TimelineEvent, ContributingFactor, ActionItem, Amendment,
-              Revision, FindingDismissal, LanguageFinding, Upload, RelatedLink, ReadingList, ReadingListItem, ReadMark]
+              Revision, FindingDismissal, LanguageFinding, Upload, RelatedLink, ReadingList, ReadingListItem, ReadMark,
+              *_conversation_models()]
     statements = connection.ops.sequence_reset_sql(no_style(), models)
     with connection.cursor() as cursor:
         for sql in statements:

@@ -18,6 +18,7 @@ from taggit.models import Tag, TaggedItem
 from knowledge import search
 from knowledge.models import ReadingList, ReadingListItem, ReadMark, RelatedLink
 from knowledge.similar import similar_incidents
+from postmortems import notifications
 from postmortems.access import can_edit
 from postmortems.models import FactorCategory, PostMortem, Severity, Status, Team
 from postmortems.params import whole_number
@@ -318,8 +319,10 @@ def reading_list_items(*, user, reading_list: ReadingList) -> list[ReadingListIt
 
 
 @transaction.atomic
-def reading_list_append(*, reading_list: ReadingList, postmortems, note: str = "") -> list[PostMortem]:
-    """Add `postmortems` at the end of the list, in incident order; return those added (not already on it)."""
+def reading_list_append(*, reading_list: ReadingList, postmortems, note: str = "", user=None) -> list[PostMortem]:
+    """Add `postmortems` at the end of the list, in incident order; return those added (not already on it).
+
+    The authors of each one added hear of it (but `user`, who added it)."""
     present = set(reading_list.items.values_list("postmortem_id", flat=True))
     position = (reading_list.items.aggregate(m=Max("position"))["m"] or 0) + 1
     added = [pm for pm in postmortems.order_by("started_at", "pk") if pm.pk not in present]
@@ -327,6 +330,7 @@ def reading_list_append(*, reading_list: ReadingList, postmortems, note: str = "
         ReadingListItem(reading_list=reading_list, postmortem=pm, position=position + i, note=note)
         for i, pm in enumerate(added)
     )
+    notifications.added_to_reading_list(postmortems=added, reading_list_title=reading_list.title, user=user)
     return added
 
 

@@ -64,3 +64,22 @@ def editable_action_item_ids(user, items) -> set[int]:
         )
     return {item.pk for item in items if item.owner_id == user.pk or item.postmortem_id in authored}
 
+
+
+def get_notification_for(request, pk: int):
+    """Return notification `pk` if it is the user's own and about something they may still see (else 404)."""
+    from postmortems.models import Notification
+
+    return get_object_or_404(Notification.objects.for_inbox(request.user), pk=pk)
+
+
+def get_comment_for(request, pk: int):
+    """Return comment `pk` if the user may see its post-mortem and read it (else 404)."""
+    from postmortems.models import Comment
+
+    comment = get_object_or_404(
+        Comment.objects.select_related("postmortem", "parent").filter(
+            postmortem__in=PostMortem.objects.visible_to(request.user)), pk=pk)
+    if not Comment.objects.visible_to(request.user, comment.postmortem).filter(pk=pk).exists():
+        raise Http404("No such comment.")
+    return comment

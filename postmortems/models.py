@@ -835,3 +835,15 @@ class LibraryVersion(models.Model):
 
     def __str__(self):
         return self.token
+# Notifications, their outbox, delivery preferences and follows live in their own module.
+# Comments on post-mortems live in their own module.
+from postmortems.comment_models import Anchor, Comment, ReviewRequest, ReviewState  # noqa: E402, F401
+from postmortems.notification_models import (  # noqa: E402, F401
+    Delivery,
+    Follow,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+)

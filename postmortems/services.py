@@ -31,7 +31,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 
 from knowledge import search
-from postmortems import documents, uploads
+from postmortems import documents, follows, notifications, reviews, uploads
 from postmortems.coach import checks
 from postmortems.coach.engine import MAX_FINDING_TEXT
 from postmortems.documents import Conflict
@@ -413,13 +413,17 @@ def postmortem_save(
         return SaveResult(revision=None, version=postmortem.version)
     if submitting:
         _check_required_sections(postmortem, merged)
+    owners_before = notifications.action_item_owners(postmortem)
+    follows.section_mentions(postmortem=postmortem, user=user, before=current, after=merged)
     apply_document(postmortem=postmortem, doc=merged)
     if change_restricted:
         postmortem.restricted = restricted
         postmortem.save(update_fields=["restricted", "updated_at"])
+    notifications.action_items_assigned(postmortem=postmortem, before=owners_before, user=user)
     if submitting:
         _set_status(postmortem, Status.IN_REVIEW)
         action = "submitted for review"
+        notifications.review_requested(postmortem=postmortem, user=user)
     _claim_version(postmortem)
     revision = _record_revision(postmortem=postmortem, user=user, action=action, comment=comment)
     return SaveResult(revision=revision, version=postmortem.version)
@@ -449,6 +453,8 @@ def _save_amendment(*, postmortem, amendment, user, merged, current, restricted,
         amendment.status = AmendmentStatus.IN_REVIEW
         amendment.submitted_at = timezone.now()
         action = "amendment submitted for review"
+        notifications.review_requested(postmortem=postmortem, user=user, amendment=True)
+    follows.section_mentions(postmortem=postmortem, user=user, before=current, after=merged)
     amendment.document = _with_amendment_ids(merged, amendment.base_document)
     amendment.save()
     _claim_version(postmortem)
@@ -615,6 +621,7 @@ def postmortem_create(
         version=0,
     )
     postmortem.authors.add(user)
+    follows.follow_set(user=user, following=True, postmortem=postmortem)  # authors follow their own
     postmortem_add_template_sections(postmortem=postmortem, template=template)
     postmortem_record_change(postmortem=postmortem, user=user, action="created")
     return postmortem
@@ -676,6 +683,7 @@ def postmortem_submit_for_review(*, postmortem: PostMortem, user) -> Revision:
         names = ", ".join(f"“{s.heading}”" for s in missing)
         raise ValidationError(f"Write the required sections before submitting: {names}.")
     _set_status(postmortem, Status.IN_REVIEW)
+    notifications.review_requested(postmortem=postmortem, user=user)
     return postmortem_record_change(postmortem=postmortem, user=user, action="submitted for review")
 
 
@@ -700,7 +708,9 @@ def postmortem_publish(*, postmortem: PostMortem, user) -> Revision:
     _set_status(postmortem, Status.PUBLISHED)
     postmortem.facilitator = user
     postmortem.save(update_fields=["facilitator", "updated_at"])
-    return postmortem_record_change(postmortem=postmortem, user=user, action="published")
+    notifications.published(postmortem=postmortem, user=user)
+    return postmortem_record_change(postmortem=postmortem, user=user, action="published",
+                                    comment=reviews.approvers_text(postmortem))
 
 
 @transaction.atomic
@@ -713,6 +723,7 @@ def postmortem_send_back(*, postmortem: PostMortem, user, comment: str) -> Revis
     if postmortem.status == Status.DRAFT:
         raise ValidationError("This post-mortem is already a draft.")
     _set_status(postmortem, Status.DRAFT)
+    notifications.sent_back(postmortem=postmortem, user=user, comment=comment.strip())
     return postmortem_record_change(postmortem=postmortem, user=user, action="sent back", comment=comment.strip())
 
 
@@ -739,6 +750,7 @@ def amendment_submit(*, postmortem: PostMortem, user) -> Revision:
     amendment.status = AmendmentStatus.IN_REVIEW
     amendment.submitted_at = timezone.now()
     amendment.save(update_fields=["status", "submitted_at", "updated_at"])
+    notifications.review_requested(postmortem=postmortem, user=user, amendment=True)
     return postmortem_record_change(postmortem=postmortem, user=user, action="amendment submitted for review",
                                     amendment=amendment)
 
@@ -753,6 +765,7 @@ def amendment_send_back(*, postmortem: PostMortem, user, comment: str) -> Revisi
     amendment = _amendment_for(postmortem, AmendmentStatus.IN_REVIEW)
     amendment.status = AmendmentStatus.DRAFT
     amendment.save(update_fields=["status", "updated_at"])
+    notifications.sent_back(postmortem=postmortem, user=user, comment=comment.strip(), amendment=True)
     return postmortem_record_change(postmortem=postmortem, user=user, action="amendment sent back",
                                     comment=comment.strip(), amendment=amendment)
 
@@ -797,8 +810,11 @@ def amendment_publish(*, postmortem: PostMortem, user) -> Revision:
             "The published text changed since this amendment started, in the same places: "
             f"{places}. Ask the authors to make the amendment agree with the published text there, then publish."
         )
+    owners_before = notifications.action_item_owners(postmortem)
     created = apply_document(postmortem=postmortem, doc=merged)
     _move_coach_locations(postmortem, created)
+    notifications.action_items_assigned(postmortem=postmortem, before=owners_before, user=user)
+    notifications.amendment_published(postmortem=postmortem, user=user)
     postmortem.facilitator = user
     postmortem.save(update_fields=["facilitator", "updated_at"])
     _claim_version(postmortem)
@@ -807,7 +823,8 @@ def amendment_publish(*, postmortem: PostMortem, user) -> Revision:
     amendment.published_by, amendment.published_at, amendment.closed_at = user, now, now
     amendment.published_version = postmortem.version
     amendment.save()
-    return _record_revision(postmortem=postmortem, user=user, action="amendment published", comment="")
+    return _record_revision(postmortem=postmortem, user=user, action="amendment published",
+                            comment=reviews.approvers_text(postmortem))
 
 
 def conflict_description(conflict: Conflict, doc: dict) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from postmortems import timeline_views, views
+from postmortems import comment_views, follow_views, notification_views, review_views, timeline_views, views
 from postmortems.coach import views as coach_views
 
 urlpatterns = [
@@ -29,4 +29,23 @@ urlpatterns = [
     path("coach/check/", coach_views.check, name="coach_check"),
     path("coach/trends/", coach_views.trends, name="coach_trends"),
     path("postmortems/<slug:slug>/findings/dismiss/", coach_views.dismiss, name="coach_dismiss"),
+    # Notifications: the inbox, preferences and the emails' one-click unsubscribe.
+    path("notifications/", notification_views.notification_list, name="notification_list"),
+    path("notifications/read-all/", notification_views.notification_read_all, name="notification_read_all"),
+    path("notifications/<int:pk>/read/", notification_views.notification_read, name="notification_read"),
+    path("notifications/unsubscribe/<str:token>/", notification_views.notification_unsubscribe,
+         name="notification_unsubscribe"),
+    path("profile/notifications/", notification_views.notification_preferences, name="notification_preferences"),
+    # Review together: comments, reviewers, following and the people picker for mentions.
+    path("postmortems/<slug:slug>/comments/", comment_views.comment_review, name="comment_review"),
+    path("postmortems/<slug:slug>/comments/new/", comment_views.comment_new, name="comment_new"),
+    path("comments/<int:pk>/edit/", comment_views.comment_edit, name="comment_edit"),
+    path("comments/<int:pk>/delete/", comment_views.comment_delete, name="comment_delete"),
+    path("comments/<int:pk>/resolve/", comment_views.comment_resolve, name="comment_resolve"),
+    path("postmortems/<slug:slug>/reviewers/", review_views.reviewers_request, name="reviewers_request"),
+    path("postmortems/<slug:slug>/review/", review_views.review_decide, name="review_decide"),
+    path("follow/postmortems/<slug:slug>/", follow_views.follow_postmortem, name="follow_postmortem"),
+    path("follow/tags/<str:slug>/", follow_views.follow_tag, name="follow_tag"),
+    path("follow/teams/<slug:slug>/", follow_views.follow_team, name="follow_team"),
+    path("people/suggest/", follow_views.people_suggest, name="people_suggest"),
 ]

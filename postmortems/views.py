@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from postmortems import services
+from postmortems import comments, notifications, reviews, services
 from postmortems.access import (
     can_edit,
     editable_action_item_ids,
@@ -54,6 +54,7 @@ from postmortems.models import (
     Status,
     Team,
 )
+from postmortems.notification_forms import NotificationPreferencesForm
 from postmortems.params import whole_number
 from postmortems.ratelimit import rate_limited, seconds
 from postmortems.roles import is_author, is_facilitator
@@ -86,7 +87,8 @@ def home(request):
             .select_related("postmortem").order_by("-updated_at")[:10]
         ),
         "awaiting_review": (
-            visible.filter(status=Status.IN_REVIEW).order_by("status_changed_at")[:10]
+            reviews.with_review_counts(comments.with_open_comment_count(visible.filter(status=Status.IN_REVIEW)))
+            .order_by("status_changed_at")[:10]
             if is_facilitator(user) else []
         ),
         "amendments_in_review": (
@@ -260,6 +262,7 @@ def _render_editor(request, postmortem, editor, *, status=200, amendment=None):
         "amendment": amendment,
         "last_send_back": _last_send_back(postmortem, amendment),
         "rerendered": status != 200,
+        "comment_threads": comments.open_threads_for_editor(postmortem, request.user),
     }
     response = render(request, "postmortems/edit.html", ctx, status=status)
     response["X-Hindsight-Editor"] = "1"  # the editor's script replaces the page with this answer
@@ -472,7 +475,9 @@ def profile(request):
         form.save()
         messages.success(request, "Saved. Times are now shown in your time zone.")
         return redirect("profile")
-    return render(request, "postmortems/profile.html", {"form": form, "profile": profile})
+    notification_form = NotificationPreferencesForm(initial_choices=notifications.preferences_of(request.user))
+    return render(request, "postmortems/profile.html",
+                  {"form": form, "profile": profile, "notification_form": notification_form})
 
 
 def _preview_paused(request, limit, wait):

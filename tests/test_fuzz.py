@@ -172,6 +172,7 @@ def concrete_paths(world) -> list[tuple[str, bool]]:
         "item_id": world["item"].pk, "link_id": world["link"].pk, "id": world["victim"].pk,
         "content_type_id": ContentType.objects.get_for_model(PostMortem).pk, "app_label": "postmortems",
         "url": "no-such-page/", "path": "uploads/2024/01/none.png", "name": "uploads/2024/01/none.png",
+        "token": "not-a-signed-token",
     }
     paths = []
     for route, callback in _walk(get_resolver().url_patterns):

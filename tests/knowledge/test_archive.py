@@ -94,6 +94,18 @@ def content(author, other_author, facilitator, reader, team):
                                    location=f"section:{section.pk}", text="should have", start=9, end=20)
     Upload.objects.create(postmortem=pm, path="uploads/2024/03/6f1c2d3e-0000-4000-8000-000000000001.png",
                           uploaded_by=author, uploaded_at=at(2024, 3, 2, 9, 30))
+    from postmortems.models import Comment, Follow, NotificationPreference, ReviewRequest
+
+    thread = Comment.objects.create(postmortem=pm, author=facilitator, anchor="quote", anchor_id=section.pk,
+                                    quote="seen the alert", body="Which alert?", edited_at=at(2024, 3, 2),
+                                    resolved_at=at(2024, 3, 3), resolved_by=author)
+    Comment.objects.create(postmortem=pm, parent=thread, author=author, body="", deleted_at=at(2024, 3, 2, 10, 0),
+                           open_to_readers=True)
+    ReviewRequest.objects.create(postmortem=pm, reviewer=facilitator, requested_by=author, state="approved",
+                                 note="Clear.", decided_at=at(2024, 3, 3))
+    Follow.objects.create(user=reader, team=web)
+    Follow.objects.create(user=reader, tag=Tag.objects.get(name="checkout"))
+    NotificationPreference.objects.create(user=reader, kind="published", delivery="inbox")
 
     secret = postmortem_create(user=other_author, template=Template.objects.get(slug="security-incident"),
                                title="Token exposure", severity="sev1", started_at=at(2024, 2, 1), restricted=True)
@@ -144,6 +156,10 @@ ROWS = {
     ReadingList: (lambda a: a["reading_lists"][0], set()),
     ReadingListItem: (lambda a: a["reading_lists"][0]["items"][0], {"reading_list"}),
     ReadMark: (lambda a: a["reading_lists"][0]["items"][0]["read_marks"][0], {"item"}),
+    apps.get_model("postmortems", "Comment"): (lambda a: a["comments"][0], set()),
+    apps.get_model("postmortems", "ReviewRequest"): (lambda a: a["review_requests"][0], set()),
+    apps.get_model("postmortems", "Follow"): (lambda a: a["follows"][0], {"id"}),
+    apps.get_model("postmortems", "NotificationPreference"): (lambda a: a["notification_preferences"][0], {"id"}),
 }
 
 

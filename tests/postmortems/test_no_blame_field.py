@@ -21,6 +21,13 @@ ALLOWED_USER_FIELDS = {
     ("knowledge", "relatedlink", "created_by"): "who linked two write-ups",
     ("knowledge", "readinglist", "created_by"): "who curated a list",
     ("knowledge", "readmark", "user"): "the reader's own progress",
+    ("postmortems", "notification", "recipient"): "who is told of an event",
+    ("postmortems", "notificationpreference", "user"): "the user's own settings",
+    ("postmortems", "follow", "user"): "what the user chose to follow",
+    ("postmortems", "comment", "author"): "who wrote a comment",
+    ("postmortems", "comment", "resolved_by"): "who closed a comment thread",
+    ("postmortems", "reviewrequest", "reviewer"): "who reviews the write-up",
+    ("postmortems", "reviewrequest", "requested_by"): "who asked for the review",
 }
 PROJECT_APPS = ("postmortems", "knowledge")
 
