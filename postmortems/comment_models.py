@@ -21,12 +21,10 @@ class CommentQuerySet(models.QuerySet):
     def visible_to(self, user, postmortem):
         """Return `postmortem`'s comments `user` may read: all of them for its authors and facilitators,
         those open to readers (asked after publication) for anyone else who may see it."""
-        from postmortems.models import PostMortem
-
         comments = self.filter(postmortem=postmortem)
         if postmortem.shows_work_in_progress_to(user):
             return comments
-        if not PostMortem.objects.visible_to(user).filter(pk=postmortem.pk).exists():
+        if not type(postmortem).objects.visible_to(user).filter(pk=postmortem.pk).exists():
             return comments.none()
         return comments.filter(open_to_readers=True)
 

@@ -36,8 +36,8 @@ class Delivery(models.TextChoices):
 class NotificationQuerySet(models.QuerySet):
     def for_inbox(self, user):
         """Return `user`'s notifications about what they may still see, newest first."""
-        from postmortems.models import PostMortem
-
+        # The post-mortem model through the relation: this module is imported by postmortems.models.
+        PostMortem = self.model._meta.get_field("postmortem").related_model
         visible = PostMortem.objects.visible_to(user).values("pk")
         return (
             self.filter(recipient=user)
