@@ -63,7 +63,9 @@ def _toggle_url(params: dict[str, list[str]], name: str, value: str) -> str:
 
 def search_library(*, user, params) -> dict:
     """Return the context of the search page for the query parameters `params` (a QueryDict)."""
-    text = params.get("q", "").strip()[:300]
+    typed = params.get("q", "").strip()[:300]
+    # Operators or punctuation alone ("(", "*", "OR") ask for nothing: the page is the empty query's.
+    text = typed if not search.parse(typed).is_empty else ""
     wanted = {name: [v for v in params.getlist(name) if v][:10]
               for name in ("tag", "team", "severity", "year", "factor", "status")}
     tags = {t.slug: t for t in Tag.objects.filter(slug__in=[s.lower() for s in wanted["tag"]])} if wanted["tag"] else {}
@@ -85,8 +87,9 @@ def search_library(*, user, params) -> dict:
         page_number = min(max(int(params.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         page_number = 1
+    exact = params.get("exact") == "1"
     outcome = search.search(user=user, text=text, filters=filters, sort=sort,
-                            offset=(page_number - 1) * PER_PAGE, limit=PER_PAGE)
+                            offset=(page_number - 1) * PER_PAGE, limit=PER_PAGE, correct=not exact)
     found = PostMortem.objects.visible_to(user).filter(pk__in=outcome.ids).with_list_data().in_bulk()
     hits = []
     for pk in outcome.ids:
@@ -98,12 +101,18 @@ def search_library(*, user, params) -> dict:
         kept["q"] = [text]
     if params.get("sort") in SORTS:
         kept["sort"] = [sort]
+    if exact:
+        kept["exact"] = ["1"]
     return {
         "q": text,
+        "typed": typed,
         "hits": hits,
         "total": outcome.total,
-        "suggestion": outcome.suggestion,
-        "suggestion_url": "?" + urlencode({"q": outcome.suggestion}) if outcome.suggestion else "",
+        "corrected": outcome.corrected,
+        "original_url": _with(kept, exact=["1"]) if outcome.corrected else "",
+        "partial": outcome.partial,
+        "matched_words": outcome.matched_words,
+        "query_words": outcome.query_words,
         "facets": _facets(outcome.facets, kept, drafts),
         "facets_estimated": outcome.facets_estimated,
         "selected": _selected(kept, tags, teams),

@@ -14,10 +14,11 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from knowledge.search.base import START, STOP, Backend, Filters, Viewer, facet_groups
-from knowledge.search.query import ParsedQuery, parse
+from knowledge.search.query import ParsedQuery, Term, parse, with_synonyms, without_stop_words
+from knowledge.search.tokens import category_token, tag_token
 
 __all__ = [
-    "Filters", "SearchOutcome", "Viewer", "backend", "highlight_html", "index_postmortem", "parse",
+    "Filters", "SearchOutcome", "Viewer", "backend", "highlight_html", "index_postmortem", "parse", "prepare",
     "rebuild_index", "remove_postmortem", "search", "similar_by_text", "viewer_for",
 ]
 
@@ -70,7 +71,7 @@ def rebuild_index(*, batch_size: int = 2000, progress=None) -> int:
         SearchDocument.objects.bulk_create(docs, batch_size=500)
         SearchFacts.objects.bulk_create([facts for _, facts in pairs], batch_size=1000)
         for doc in docs:
-            words |= vocabulary(doc.title, doc.summary, doc.body)
+            words |= vocabulary(doc.title, doc.summary, doc.body, doc.keywords)
         if progress:
             progress(min(start + batch_size, len(ids)), len(ids))
     save_terms(words)
@@ -106,60 +107,101 @@ class SearchOutcome:
     total: int
     facets: dict[str, dict[str, int]]
     highlights: dict[int, tuple[SafeString, SafeString]]
-    suggestion: str = ""
+    corrected: str = ""  # the query the results are for, when a misspelt word was replaced
     facets_estimated: bool = False
+    matched_words: int = 0  # with partial matches: how many of the query's words each result matches at least
+    query_words: int = 0
+
+    @property
+    def partial(self) -> bool:
+        return 0 < self.matched_words < self.query_words
+
+
+def synonym_sets() -> list[list[tuple[str, ...]]]:
+    """Return the synonyms facilitators keep, each set as its terms' words."""
+    from knowledge.models import Synonym
+
+    return [synonym.members() for synonym in Synonym.objects.all()]
+
+
+def prepare(text: str, synonyms=None) -> ParsedQuery:
+    """Return `text` parsed, its stop words dropped and its synonyms added, as the engines run it."""
+    return without_stop_words(with_synonyms(parse(text), synonym_sets() if synonyms is None else synonyms))
 
 
 def search(*, user, text: str, filters: Filters, sort: str = "relevance", offset: int = 0,
-           limit: int = 20) -> SearchOutcome:
-    """Return one page of the post-mortems `user` may see that match `text` and `filters`."""
+           limit: int = 20, correct: bool = True) -> SearchOutcome:
+    """Return one page of the post-mortems `user` may see that match `text` and `filters`.
+
+    When no document matches every word: a word that finds nothing visible is replaced by its
+    closest visible spelling (unless `correct` is off) or left out, and then the documents that
+    match the most of the words are shown (`matched_words` of `query_words`).
+    """
     viewer = viewer_for(user)
     if viewer is None:
         return SearchOutcome([], 0, {}, {})
-    parsed = parse(text)
+    parsed = prepare(text)
     groups = facet_groups(viewer, filters)
     engine = backend()
 
     def run():
         with connection.cursor() as cursor:
-            counts, ids = engine.page(cursor, parsed, groups, sort=sort, offset=offset, limit=limit)
-            marked = engine.highlights(cursor, parsed, ids) if parsed.has_positive else {}
-            suggestion = ""
+            def page(query):
+                return engine.page(cursor, query, groups, sort=sort, offset=offset, limit=limit)
+
+            counts, ids = page(parsed)
+            shown, corrected, matched = parsed, "", len(parsed.clauses)
             if counts.total == 0 and parsed.has_positive:
-                suggestion = _suggest(engine, cursor, text, parsed, groups)
+                shown, corrected = _repair(engine, cursor, text, parsed, groups, correct=correct)
+                matched = len(shown.clauses)
+                if shown.clauses != parsed.clauses and shown.has_positive:
+                    counts, ids = page(shown)
+                for minimum in range(len(shown.clauses) - 1, 0, -1):
+                    if counts.total:
+                        break
+                    shown, matched = shown.at_least(minimum), minimum
+                    counts, ids = page(shown)
+            marked = engine.highlights(cursor, shown, ids) if ids and shown.has_positive else {}
         return SearchOutcome(ids, counts.total, counts.facets, {
             pk: (highlight_html(title), highlight_html(snippet)) for pk, (title, snippet) in marked.items()
-        }, suggestion, counts.estimated)
+        }, corrected, counts.estimated, matched if counts.total else 0, len(parsed.clauses))
 
     return engine.run(run)
 
 
-# Did-you-mean looks at this many words of the query, and at this many close spellings of each.
+# Correction looks at this many clauses of the query, and at this many close spellings of each word.
 SUGGEST_WORDS = 8
 SUGGEST_CANDIDATES = 8
 
 
-def _suggest(engine: Backend, cursor, text: str, parsed: ParsedQuery, groups) -> str:
-    """Return `text` with unknown words replaced by close known ones, if that finds something visible.
+def _repair(engine: Backend, cursor, text: str, parsed: ParsedQuery, groups, *, correct: bool):
+    """Return (query, corrected text): clauses that find nothing visible replaced by a close visible word, or dropped.
 
     The vocabulary holds the words of every document, hidden ones included, so it only proposes
-    candidates: a word counts as known, and a candidate is offered, only when a search for it alone
-    finds a document the user may see. Nothing a suggestion shows is a word the user could not find.
+    candidates: a candidate is used only when a search for it alone finds a document the user may
+    see. Nothing a correction shows is a word the user could not find.
     """
-    words = [word for word in parsed.words() if len(word) >= 3][:SUGGEST_WORDS]
-    known = engine.visible_terms(cursor, sorted(engine.known_terms(cursor, words)), groups) if words else []
-    corrected = text
-    for word in words:
-        if word in known:
+    clauses, corrected = [], text
+    for index, clause in enumerate(parsed.clauses):
+        if index >= SUGGEST_WORDS or engine.finds_any(cursor, ParsedQuery(clauses=[clause]), groups):
+            clauses.append(clause)
             continue
-        candidates = engine.term_candidates(cursor, word, limit=SUGGEST_CANDIDATES)
-        ranked = difflib.get_close_matches(word, candidates, n=SUGGEST_CANDIDATES, cutoff=0.7)
-        best = next(iter(engine.visible_terms(cursor, ranked, groups, first_only=True)), None)
-        if best:
-            corrected = re.sub(rf"\b{re.escape(word)}\b", best, corrected, flags=re.IGNORECASE)
-    if corrected == text:
-        return ""
-    return corrected if engine.count(cursor, parse(corrected), groups) else ""
+        if not correct:
+            continue
+        replacements = []
+        for term in clause:
+            word = term.words[0] if len(term.words) == 1 else ""
+            if len(word) < 3:
+                continue
+            candidates = engine.term_candidates(cursor, word, limit=SUGGEST_CANDIDATES)
+            ranked = difflib.get_close_matches(word, candidates, n=SUGGEST_CANDIDATES, cutoff=0.7)
+            best = next(iter(engine.visible_terms(cursor, ranked, groups, first_only=True)), None)
+            if best:
+                replacements.append(Term((best,)))
+                corrected = re.sub(rf"\b{re.escape(word)}\b", best, corrected, flags=re.IGNORECASE)
+        if replacements:
+            clauses.append(replacements)
+    return ParsedQuery(clauses=clauses, excluded=parsed.excluded), (corrected if corrected != text else "")
 
 
 def similar_by_text(*, user, title: str, summary: str, exclude_id: int | None, limit: int = 30):
@@ -193,9 +235,9 @@ def newest_sharing(*, user, tag_ids, category_ids, tag_limit: int = 400, categor
         found: list[int] = []
         with connection.cursor() as cursor:
             if tag_ids:
-                found += engine.newest_with_any(cursor, [f"tg{int(i)}" for i in tag_ids], groups, tag_limit)
+                found += engine.newest_with_any(cursor, [tag_token(i) for i in tag_ids], groups, tag_limit)
             if category_ids:
-                found += engine.newest_with_any(cursor, [f"fc{int(i)}" for i in category_ids], groups,
+                found += engine.newest_with_any(cursor, [category_token(i) for i in category_ids], groups,
                                                 category_limit)
         return list(dict.fromkeys(found))
 

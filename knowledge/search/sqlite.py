@@ -12,9 +12,9 @@ Costs measured at 100,000 documents shaped the queries:
 from knowledge.search.base import DOC, RANK_CANDIDATES, START, STOP, Backend
 
 FTS = "knowledge_search_fts"
-TEXT_COLUMNS = "{title summary body}"
-# bm25 column weights: title, summary, body, facets.
-WEIGHTS = "10.0, 4.0, 1.0, 0.0"
+TEXT_COLUMNS = "{title summary body keywords}"
+# bm25 column weights: title, summary, body, facets, keywords (tags, teams, categories: like the title).
+WEIGHTS = "10.0, 4.0, 1.0, 0.0, 10.0"
 
 
 def _facet_expression(groups) -> str:
@@ -81,12 +81,6 @@ class SqliteBackend(Backend):
             [word[:1] + "%", word, len(word) - 2, len(word) + 2],
         )
         return [row[0] for row in cursor.fetchall()]
-
-    def known_terms(self, cursor, words: list[str]) -> set[str]:
-        cursor.execute(
-            f"SELECT word FROM knowledge_searchterm WHERE word IN ({', '.join(['%s'] * len(words))})", words
-        )
-        return {row[0] for row in cursor.fetchall()}
 
     def newest_with_any(self, cursor, tokens, groups, limit):
         cursor.execute(

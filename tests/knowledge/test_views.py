@@ -83,8 +83,13 @@ def test_search_pagination_links(client, reader, write_up):
 def test_did_you_mean_link(client, reader, write_up):
     write_up(title="Certificate expired")
     client.force_login(reader)
-    body = client.get("/search/", {"q": "certifcate"}).content.decode()
-    assert "Did you mean" in body and "certificate" in body
+    response = client.get("/search/", {"q": "certifcate"})
+    body = response.content.decode()
+    assert response.context["total"] == 1
+    assert "Showing results for <strong>certificate</strong>" in body
+    assert 'href="/search/?q=certifcate&amp;exact=1"' in body
+    exact = client.get("/search/", {"q": "certifcate", "exact": "1"})
+    assert exact.context["total"] == 0 and "Showing results for" not in exact.content.decode()
 
 
 def test_search_post_is_not_allowed(client, reader):
