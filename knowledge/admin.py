@@ -1,4 +1,4 @@
-"""The facilitator's desk for the library: tags (rename, merge, clean up), reading lists, related links."""
+"""The facilitator's desk for the library: tags (rename, merge, clean up), reading lists, related links, synonyms."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,7 +14,7 @@ from knowledge.admin_actions import (
     tags_delete_unused,
     tags_merge,
 )
-from knowledge.models import ReadingList, ReadingListItem, RelatedLink
+from knowledge.models import ReadingList, ReadingListItem, RelatedLink, Synonym
 from postmortems.admin import HelpTexts
 from postmortems.admin_actions import action_form, action_form_page, count_of
 from postmortems.admin_widgets import SafeAutocompleteMixin
@@ -209,3 +209,15 @@ class RelatedLinkAdmin(SafeAutocompleteMixin, HelpTexts, admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# --- Synonyms: what the search treats as the same word --------------------------------------------
+
+
+@admin.register(Synonym)
+class SynonymAdmin(admin.ModelAdmin):
+    """Searches apply the synonyms as they run: a change here applies to the next search, no re-indexing."""
+
+    list_display = ["terms", "note"]
+    search_fields = ["terms", "note"]
+    fields = ["terms", "note"]

@@ -174,6 +174,9 @@ class Synonym(models.Model):
         if any(len(words) > 4 for words in members):
             raise ValidationError({"terms": "A phrase can have at most four words."})
         self.terms = ", ".join(" ".join(words) for words in members)
+        for other in Synonym.objects.exclude(pk=self.pk):
+            if set(other.members()) == set(members):
+                raise ValidationError({"terms": f"These synonyms already exist: “{other.terms}”."})
 
 
 def _synonym_words(term: str) -> tuple[str, ...]:

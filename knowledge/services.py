@@ -209,18 +209,33 @@ def tag_for(*, user, slug: str) -> Tag | None:
 
 
 def tag_suggestions(*, user, prefix: str, limit: int = 10) -> list[str]:
-    """Return names of tags on visible post-mortems that start with (then contain) `prefix`."""
+    """Return names of tags on visible post-mortems for what is typed so far, best first.
+
+    First names that start with `prefix`, then names with a word that starts with it
+    (“exp” finds certificate-expiry), then names that start with a synonym of it (k8s finds
+    kubernetes), then names that contain it.
+    """
     prefix = prefix.strip()[:50]
     if not prefix:
         return []
     visible = PostMortem.objects.visible_to(user).values("pk")
     used = Tag.objects.filter(taggit_taggeditem_items__content_type=_postmortem_type(),
                               taggit_taggeditem_items__object_id__in=visible).distinct()
-    starts = list(used.filter(name__istartswith=prefix).order_by("name").values_list("name", flat=True)[:limit])
-    if len(starts) < limit:
-        starts += list(used.filter(name__icontains=prefix).exclude(name__istartswith=prefix)
-                       .order_by("name").values_list("name", flat=True)[:limit - len(starts)])
-    return starts
+    synonyms = Q()
+    for members in search.synonym_sets():
+        if tuple(prefix.lower().split()) in members:
+            for member in members:
+                synonyms |= Q(name__istartswith=" ".join(member)) | Q(name__istartswith="-".join(member))
+    tiers = [Q(name__istartswith=prefix),
+             Q(name__icontains=f"-{prefix}") | Q(name__icontains=f" {prefix}") | Q(name__icontains=f"_{prefix}"),
+             synonyms, Q(name__icontains=prefix)]
+    names: list[str] = []
+    for tier in tiers:
+        if len(names) >= limit or not tier:
+            continue
+        names += [n for n in used.filter(tier).exclude(name__in=names).order_by("name")
+                  .values_list("name", flat=True)[:limit - len(names)]]
+    return names
 
 
 # -- related incidents --------------------------------------------------------------------------

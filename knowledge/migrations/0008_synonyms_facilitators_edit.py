@@ -29,16 +29,29 @@ def add_defaults(apps, schema_editor):
         Synonym.objects.get_or_create(terms=terms)
 
 
+def let_facilitators_edit(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config("knowledge")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    perms = Permission.objects.filter(content_type__app_label="knowledge", content_type__model="synonym")
+    for group in Group.objects.filter(name="Facilitators"):
+        group.permissions.add(*perms)
+
+
 def remove_defaults(apps, schema_editor):
     apps.get_model("knowledge", "Synonym").objects.filter(terms__in=DEFAULTS).delete()
-
-
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('knowledge', '0007_search_tags_teams_and_categories_like_titles'),
+        ('postmortems', '0002_create_role_groups'),
     ]
 
     operations = [
@@ -54,4 +67,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(add_defaults, remove_defaults),
+        migrations.RunPython(let_facilitators_edit, migrations.RunPython.noop),
     ]

@@ -193,8 +193,7 @@ def _repair(engine: Backend, cursor, text: str, parsed: ParsedQuery, groups, *, 
             word = term.words[0] if len(term.words) == 1 else ""
             if len(word) < 3:
                 continue
-            candidates = engine.term_candidates(cursor, word, limit=SUGGEST_CANDIDATES)
-            ranked = difflib.get_close_matches(word, candidates, n=SUGGEST_CANDIDATES, cutoff=0.7)
+            ranked = _closest(word, engine.term_candidates(cursor, word, limit=SUGGEST_CANDIDATES))
             best = next(iter(engine.visible_terms(cursor, ranked, groups, first_only=True)), None)
             if best:
                 replacements.append(Term((best,)))
@@ -202,6 +201,34 @@ def _repair(engine: Backend, cursor, text: str, parsed: ParsedQuery, groups, *, 
         if replacements:
             clauses.append(replacements)
     return ParsedQuery(clauses=clauses, excluded=parsed.excluded), (corrected if corrected != text else "")
+
+
+def typos_allowed(word: str) -> int:
+    """Return how many typos a word of this length may carry (as Meilisearch: 1 from 5 letters, 2 from 9)."""
+    return 2 if len(word) >= 9 else 1 if len(word) >= 5 else 0
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Return the number of insertions, deletions, substitutions and swaps between `a` and `b` (capped at limit + 1)."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2, previous = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if previous2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return min(previous[-1], limit + 1)
+
+
+def _closest(word: str, candidates: list[str]) -> list[str]:
+    """Return the candidates within the typos `word` may carry, closest first."""
+    limit = typos_allowed(word)
+    scored = [(edit_distance(word, c, limit), -difflib.SequenceMatcher(None, word, c).ratio(), c)
+              for c in candidates if c != word]
+    return [c for distance, _, c in sorted(scored) if distance <= limit][:SUGGEST_CANDIDATES]
 
 
 def similar_by_text(*, user, title: str, summary: str, exclude_id: int | None, limit: int = 30):

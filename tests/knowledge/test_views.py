@@ -312,3 +312,11 @@ def test_home_offers_unfinished_reading_lists_and_profile_shows_the_feed(client,
     profile = client.get("/profile/").content.decode()
     assert f"/feeds/published/?token={Profile.for_user(reader).feed_token}" in profile
     assert 'action="/profile/feed-token/"' in profile
+
+
+def test_tag_autocomplete_matches_word_starts_and_synonyms(client, author, write_up):
+    write_up(title="A", tags=["certificate-expiry", "kubernetes", "expensive-queries", "texport"])
+    client.force_login(author)
+    assert client.get("/tags/autocomplete/", {"q": "exp"}).json() == {
+        "tags": ["expensive-queries", "certificate-expiry", "texport"]}
+    assert client.get("/tags/autocomplete/", {"q": "k8s"}).json() == {"tags": ["kubernetes"]}
