@@ -34,6 +34,9 @@ class Term:
 
     words: tuple[str, ...]
     prefix: bool = False
+    # A word written with dots or dashes inside (max.poll.interval.ms) as typed: PostgreSQL's parser
+    # keeps such a word whole (as a host or file name), so it is searched as typed as well as by its parts.
+    joined: str = ""
 
 
 @dataclass
@@ -86,7 +89,8 @@ class ParsedQuery:
             words = [f"'{w}'" for w in t.words]
             if t.prefix:
                 words[-1] += ":*"
-            return "(" + " <-> ".join(words) + ")"
+            joined = f" | '{t.joined}'" if t.joined else ""
+            return "(" + " <-> ".join(words) + joined + ")"
 
         parts = ["(" + " | ".join(term(t) for t in clause) + ")" for clause in self.clauses]
         expression = self._combined(parts, "&", "|") if parts else ""
@@ -115,9 +119,16 @@ def _fts5_term(t: Term) -> str:
     return '"' + " ".join(t.words).replace('"', '""') + '"' + ("*" if t.prefix else "")
 
 
-def _term(text: str) -> Term | None:
+_JOINED_RE = re.compile(r"\w+(?:[.\-/]\w+)+")
+
+
+def _term(text: str, *, bare: bool = False) -> Term | None:
     words = tuple(w.lower() for w in _WORD_RE.findall(text))
-    return Term(words) if words else None
+    if not words:
+        return None
+    match = _JOINED_RE.search(text) if bare and len(words) > 1 else None
+    whole = match is not None and len(_WORD_RE.findall(match.group(0))) == len(words)
+    return Term(words, joined=match.group(0).lower() if whole else "")
 
 
 def parse(text: str) -> ParsedQuery:
@@ -134,7 +145,7 @@ def parse(text: str) -> ParsedQuery:
             negate, bare = "-", bare[1:]
         # A bare word with punctuation inside ("read-only", "10.0.0.1") becomes a phrase of its parts.
         raw = quoted if quoted is not None else bare
-        term = _term(raw)
+        term = _term(raw, bare=quoted is None)
         if term is None:
             continue
         if negate:
@@ -149,7 +160,7 @@ def parse(text: str) -> ParsedQuery:
     if last_is_plain_word and query.clauses:
         term = query.clauses[-1][-1]
         if len(term.words[-1]) >= PREFIX_MIN:
-            query.clauses[-1][-1] = Term(term.words, prefix=True)
+            query.clauses[-1][-1] = replace(term, prefix=True)
     return query
 
 

@@ -248,3 +248,9 @@ def test_partial_corrected_and_expanded_searches_do_not_grow_with_the_results(cl
     for i in range(25):
         write_up(title=f"Queue backlog {i}", tags=["queue", f"t{i}"])
     assert queries(client, {"q": text}) == few
+
+
+def test_a_dotted_setting_name_finds_itself(write_up, reader):
+    pm = write_up(title="Duplicate emails", body="We raised max.poll.interval.ms on the consumer.")
+    write_up(title="Poll interval max", body="Unrelated ms.")
+    assert ids(reader, "max.poll.interval.ms") == [pm.pk]
