@@ -165,9 +165,10 @@ def test_synonyms_facilitators_add_apply_at_once_and_exclusions_follow_them(writ
 def test_synonyms_prepare_both_engines_alike():
     query = prepare("k8s oom -pg", [[("k8s",), ("kubernetes",)], [("oom",), ("out", "of", "memory")],
                                     [("pg",), ("postgresql",)]])
-    assert query.to_tsquery() == ("(('k8s') | ('kubernetes')) & (('oom') | ('out' <-> 'of' <-> 'memory')) "
+    assert query.to_tsquery() == ("(('k8s') | ('kubernetes')) & (('oom') | ('out' & 'of' & 'memory')) "
                                   "& !('pg') & !('postgresql')")
-    assert '"out of memory"' in query.to_fts5() and '"postgresql"' in query.to_fts5()
+    assert query.to_fts5() == ('((("k8s" OR "kubernetes") AND ("oom" OR ("out" AND "of" AND "memory"))) NOT "pg") '
+                               'NOT "postgresql"')
 
 
 # -- typos --------------------------------------------------------------------------------------
@@ -254,3 +255,10 @@ def test_a_dotted_setting_name_finds_itself(write_up, reader):
     pm = write_up(title="Duplicate emails", body="We raised max.poll.interval.ms on the consumer.")
     write_up(title="Poll interval max", body="Unrelated ms.")
     assert ids(reader, "max.poll.interval.ms") == [pm.pk]
+
+
+def test_a_prefix_is_highlighted_in_its_completed_word(write_up, reader):
+    pm = write_up(title="PostgreSQL replica lag", summary="The postgresql primary fell behind.")
+    outcome = search(user=reader, text="replica postgre", filters=Filters())
+    title, snippet = outcome.highlights[pm.pk]
+    assert "<mark>PostgreSQL</mark>" in title and "<mark>replica</mark>" in title
