@@ -7,7 +7,7 @@ with the same rule as PostMortem.objects.visible_to.
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection, transaction
 from django.utils.html import escape
@@ -149,12 +149,13 @@ def search(*, user, text: str, filters: Filters, sort: str = "relevance", offset
             def page(query):
                 return engine.page(cursor, query, groups, sort=sort, offset=offset, limit=limit)
 
-            counts, ids = page(parsed)
-            shown, corrected, matched = parsed, "", len(parsed.clauses)
+            query = _settle_prefix(engine, cursor, parsed, groups)
+            counts, ids = page(query)
+            shown, corrected, matched = query, "", len(query.clauses)
             if counts.total == 0 and parsed.has_positive:
-                shown, corrected = _repair(engine, cursor, text, parsed, groups, correct=correct)
+                shown, corrected = _repair(engine, cursor, text, query, groups, correct=correct)
                 matched = len(shown.clauses)
-                if shown.clauses != parsed.clauses and shown.has_positive:
+                if shown.clauses != query.clauses and shown.has_positive:
                     counts, ids = page(shown)
                 for minimum in range(len(shown.clauses) - 1, 0, -1):
                     if counts.total:
@@ -167,6 +168,21 @@ def search(*, user, text: str, filters: Filters, sort: str = "relevance", offset
         }, corrected, counts.estimated, matched if counts.total else 0, len(parsed.clauses))
 
     return engine.run(run)
+
+
+def _settle_prefix(engine: Backend, cursor, parsed: ParsedQuery, groups) -> ParsedQuery:
+    """Return `parsed` with its last word exact when, as typed, it already finds a visible document.
+
+    Stemming finds a finished word's other forms (deploy, deploys, deployed); a prefix is for a word
+    still being typed, and costs the engines a merge of every word that starts with it. Only what
+    the user may see decides, so a hidden word typed in full behaves like any unknown word.
+    """
+    if not parsed.clauses or not any(term.prefix for term in parsed.clauses[-1]):
+        return parsed
+    exact = [replace(term, prefix=False) for term in parsed.clauses[-1]]
+    if not engine.finds_any(cursor, ParsedQuery(clauses=[[t for t in exact if t.words]]), groups):
+        return parsed
+    return replace(parsed, clauses=[*parsed.clauses[:-1], exact])
 
 
 # Correction looks at this many clauses of the query, and at this many close spellings of each word.

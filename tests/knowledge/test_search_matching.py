@@ -262,3 +262,13 @@ def test_a_prefix_is_highlighted_in_its_completed_word(write_up, reader):
     outcome = search(user=reader, text="replica postgre", filters=Filters())
     title, snippet = outcome.highlights[pm.pk]
     assert "<mark>PostgreSQL</mark>" in title and "<mark>replica</mark>" in title
+
+
+def test_a_finished_word_is_exact_but_a_hidden_finished_word_still_acts_as_a_prefix(write_up, reader, other_author):
+    write_up(title="Zebraquokkasecret breach", restricted=True, authors=[other_author])
+    longer = write_up(title="Zebraquokkasecretive gateway")
+    assert ids(reader, "zebraquokkasecret") == [longer.pk]  # as if the hidden word did not exist
+    exact = write_up(title="Lock held")
+    longer = write_up(title="Locksmith tools")
+    assert ids(reader, "lock") == [exact.pk]
+    assert set(ids(reader, "loc")) == {exact.pk, longer.pk}
