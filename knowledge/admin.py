@@ -1,5 +1,5 @@
 """The facilitator's desk for the library: tags (rename, merge, clean up), reading lists (and the post-mortem
-list's "add to a reading list" action), related links. Every write goes through knowledge.services."""
+list's "add to a reading list" action), related links, synonyms. Every write goes through knowledge.services."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from taggit.models import Tag
 
 from knowledge import services
-from knowledge.models import ReadingList, ReadingListItem, RelatedLink
+from knowledge.models import ReadingList, ReadingListItem, RelatedLink, Synonym
 from postmortems.admin.common import HelpTexts, SafeAutocompleteMixin, action_form, action_form_page, count_of, names
 from postmortems.admin.postmortems import PostMortemAdmin
 from postmortems.models import Status
@@ -253,3 +253,15 @@ class RelatedLinkAdmin(SafeAutocompleteMixin, HelpTexts, admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# --- Synonyms: what the search treats as the same word --------------------------------------------
+
+
+@admin.register(Synonym)
+class SynonymAdmin(admin.ModelAdmin):
+    """Searches apply the synonyms as they run: a change here applies to the next search, no re-indexing."""
+
+    list_display = ["terms", "note"]
+    search_fields = ["terms", "note"]
+    fields = ["terms", "note"]

@@ -38,7 +38,7 @@ from django.utils import timezone
 from taggit.models import Tag, TaggedItem
 
 from knowledge import search
-from knowledge.models import ReadingList, ReadingListItem, ReadMark, RelatedLink
+from knowledge.models import ReadingList, ReadingListItem, ReadMark, RelatedLink, Synonym
 from postmortems.models import (
     ActionItem,
     Amendment,
@@ -72,7 +72,7 @@ ARCHIVED_MODELS = {
     "postmortems.ActionItem", "postmortems.Revision", "postmortems.LanguageRule", "postmortems.FindingDismissal",
     "postmortems.LanguageFinding", "postmortems.Amendment", "postmortems.Upload", "knowledge.RelatedLink",
     "knowledge.ReadingList",
-    "knowledge.ReadingListItem", "knowledge.ReadMark",
+    "knowledge.ReadingListItem", "knowledge.ReadMark", "knowledge.Synonym",
     "postmortems.Comment", "postmortems.ReviewRequest", "postmortems.Follow", "postmortems.NotificationPreference",
 }
 REBUILT_MODELS = {"knowledge.SearchDocument", "knowledge.SearchFacts", "knowledge.SearchTerm"}
@@ -143,6 +143,7 @@ def build_archive() -> dict:
             for r in LanguageRule.objects.order_by("pk")
         ],
         "tags": [{"name": t.name, "slug": t.slug} for t in Tag.objects.order_by("pk")],
+        "synonyms": [{"terms": s.terms, "note": s.note} for s in Synonym.objects.order_by("pk")],
         "postmortems": [_postmortem(pm) for pm in _postmortems()],
         "related_links": [
             {"id": link.pk, "source": link.source.slug, "target": link.target.slug, "note": link.note,
@@ -378,6 +379,7 @@ def restore_archive(data: dict) -> RestoreReport:
     templates = _restore_templates(data["templates"])
     categories = _restore_categories(data["factor_categories"])
     _restore_rules(data["language_rules"])
+    _restore_synonyms(data.get("synonyms"))
     tags = {t.name: t for t in Tag.objects.bulk_create(Tag(name=t["name"], slug=t["slug"]) for t in data["tags"])}
     postmortems = _restore_postmortems(data["postmortems"], users, teams, templates, categories, tags, warnings)
     _restore_library(data, users, postmortems)
@@ -461,6 +463,15 @@ def _restore_categories(rows: list[dict]) -> dict[str, FactorCategory]:
         categories[category.slug] = category
     FactorCategory.objects.exclude(slug__in=list(categories)).delete()
     return categories
+
+
+def _restore_synonyms(rows: list[dict] | None) -> None:
+    """Replace the shipped synonyms with the archived ones (an archive from before synonyms keeps the shipped)."""
+    if rows is None:
+        return
+    Synonym.objects.all().delete()
+    Synonym.objects.bulk_create(Synonym(terms=str(row["terms"])[:300], note=str(row.get("note", ""))[:200])
+                                for row in rows)
 
 
 def _restore_rules(rows: list[dict]) -> None:

@@ -3,7 +3,10 @@
 The search index lives in knowledge/search/ (one backend per database engine).
 """
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -112,6 +115,9 @@ class SearchDocument(models.Model):
     summary = models.TextField(blank=True)
     body = models.TextField(blank=True, help_text="Sections, timeline, contributing factors and action items.")
     facets = models.TextField(blank=True, default="")
+    keywords = models.TextField(
+        blank=True, default="", help_text="Tag, team and factor category names: searched and weighted like the title."
+    )
 
     def __str__(self):
         return self.title
@@ -147,3 +153,42 @@ class SearchTerm(models.Model):
 
     def __str__(self):
         return self.word
+
+
+class Synonym(models.Model):
+    """Words and phrases that mean the same to a search (k8s, kubernetes): a query for one finds them all.
+
+    Applied when a search runs (knowledge.search), on both engines; nothing needs re-indexing.
+    """
+
+    terms = models.CharField(
+        max_length=300, unique=True,
+        help_text="Two or more words or phrases, separated by commas, e.g. “oom, out of memory”. A search for "
+        "any of them finds all of them. Lower case; punctuation inside a term separates words.",
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Why these belong together (optional).")
+
+    class Meta:
+        ordering = ["terms"]
+
+    def __str__(self):
+        return self.terms
+
+    def members(self) -> list[tuple[str, ...]]:
+        """Return the distinct terms, each as its lower-case words."""
+        return list(dict.fromkeys(words for words in (_synonym_words(t) for t in self.terms.split(",")) if words))
+
+    def clean(self):
+        members = self.members()
+        if len(members) < 2:
+            raise ValidationError({"terms": "Give at least two different words or phrases, separated by commas."})
+        if any(len(words) > 4 for words in members):
+            raise ValidationError({"terms": "A phrase can have at most four words."})
+        self.terms = ", ".join(" ".join(words) for words in members)
+        for other in Synonym.objects.exclude(pk=self.pk):
+            if set(other.members()) == set(members):
+                raise ValidationError({"terms": f"These synonyms already exist: “{other.terms}”."})
+
+
+def _synonym_words(term: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in re.findall(r"\w+", term))

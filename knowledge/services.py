@@ -68,7 +68,9 @@ def _toggle_url(params: dict[str, list[str]], name: str, value: str) -> str:
 
 def search_library(*, user, params) -> dict:
     """Return the context of the search page for the query parameters `params` (a QueryDict)."""
-    text = params.get("q", "").strip()[:300]
+    typed = params.get("q", "").strip()[:300]
+    # Operators or punctuation alone ("(", "*", "OR") ask for nothing: the page is the empty query's.
+    text = typed if not search.parse(typed).is_empty else ""
     wanted = {name: [v for v in params.getlist(name) if v][:10]
               for name in ("tag", "team", "severity", "year", "factor", "status")}
     tags = {t.slug: t for t in Tag.objects.filter(slug__in=[s.lower() for s in wanted["tag"]])} if wanted["tag"] else {}
@@ -90,9 +92,11 @@ def search_library(*, user, params) -> dict:
         page_number = min(max(int(params.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         page_number = 1
+    exact = params.get("exact") == "1"
+
     def run_search():
         return search.search(user=user, text=text, filters=filters, sort=sort,
-                             offset=(page_number - 1) * PER_PAGE, limit=PER_PAGE)
+                             offset=(page_number - 1) * PER_PAGE, limit=PER_PAGE, correct=not exact)
 
     if text or any(wanted.values()):
         outcome = run_search()
@@ -109,12 +113,18 @@ def search_library(*, user, params) -> dict:
         kept["q"] = [text]
     if params.get("sort") in SORTS:
         kept["sort"] = [sort]
+    if exact:
+        kept["exact"] = ["1"]
     return {
         "q": text,
+        "typed": typed,
         "hits": hits,
         "total": outcome.total,
-        "suggestion": outcome.suggestion,
-        "suggestion_url": "?" + urlencode({"q": outcome.suggestion}) if outcome.suggestion else "",
+        "corrected": outcome.corrected,
+        "original_url": _with(kept, exact=["1"]) if outcome.corrected else "",
+        "partial": outcome.partial,
+        "matched_words": outcome.matched_words,
+        "query_words": outcome.query_words,
         "facets": _facets(outcome.facets, kept, drafts),
         "facets_estimated": outcome.facets_estimated,
         "selected": _selected(kept, tags, teams),
@@ -211,18 +221,33 @@ def tag_for(*, user, slug: str) -> Tag | None:
 
 
 def tag_suggestions(*, user, prefix: str, limit: int = 10) -> list[str]:
-    """Return names of tags on visible post-mortems that start with (then contain) `prefix`."""
+    """Return names of tags on visible post-mortems for what is typed so far, best first.
+
+    First names that start with `prefix`, then names with a word that starts with it
+    (“exp” finds certificate-expiry), then names that start with a synonym of it (k8s finds
+    kubernetes), then names that contain it.
+    """
     prefix = prefix.strip()[:50]
     if not prefix:
         return []
     visible = PostMortem.objects.visible_to(user).values("pk")
     used = Tag.objects.filter(taggit_taggeditem_items__content_type=_postmortem_type(),
                               taggit_taggeditem_items__object_id__in=visible).distinct()
-    starts = list(used.filter(name__istartswith=prefix).order_by("name").values_list("name", flat=True)[:limit])
-    if len(starts) < limit:
-        starts += list(used.filter(name__icontains=prefix).exclude(name__istartswith=prefix)
-                       .order_by("name").values_list("name", flat=True)[:limit - len(starts)])
-    return starts
+    synonyms = Q()
+    for members in search.synonym_sets():
+        if tuple(prefix.lower().split()) in members:
+            for member in members:
+                synonyms |= Q(name__istartswith=" ".join(member)) | Q(name__istartswith="-".join(member))
+    tiers = [Q(name__istartswith=prefix),
+             Q(name__icontains=f"-{prefix}") | Q(name__icontains=f" {prefix}") | Q(name__icontains=f"_{prefix}"),
+             synonyms, Q(name__icontains=prefix)]
+    names: list[str] = []
+    for tier in tiers:
+        if len(names) >= limit or not tier:
+            continue
+        names += [n for n in used.filter(tier).exclude(name__in=names).order_by("name")
+                  .values_list("name", flat=True)[:limit - len(names)]]
+    return names
 
 
 # -- related incidents --------------------------------------------------------------------------

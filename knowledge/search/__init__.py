@@ -8,18 +8,19 @@ with the same rule as PostMortem.objects.visible_to.
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection, transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from knowledge.search.base import START, STOP, Backend, Filters, Viewer, facet_groups
-from knowledge.search.query import ParsedQuery, parse
+from knowledge.search.query import ParsedQuery, Term, parse, with_synonyms, without_stop_words
+from knowledge.search.tokens import category_token, tag_token
 from postmortems.shared_cache import bump_library_version
 
 __all__ = [
-    "Filters", "SearchOutcome", "Viewer", "backend", "highlight_html", "index_postmortem", "parse",
+    "Filters", "SearchOutcome", "Viewer", "backend", "highlight_html", "index_postmortem", "parse", "prepare",
     "rebuild_index", "remove_postmortem", "search", "similar_by_text", "viewer_for",
 ]
 
@@ -74,7 +75,7 @@ def rebuild_index(*, batch_size: int = 2000, progress=None) -> int:
         SearchDocument.objects.bulk_create(docs, batch_size=500)
         SearchFacts.objects.bulk_create([facts for _, facts in pairs], batch_size=1000)
         for doc in docs:
-            words |= vocabulary(doc.title, doc.summary, doc.body)
+            words |= vocabulary(doc.title, doc.summary, doc.body, doc.keywords)
         if progress:
             progress(min(start + batch_size, len(ids)), len(ids))
     save_terms(words)
@@ -111,60 +112,144 @@ class SearchOutcome:
     total: int
     facets: dict[str, dict[str, int]]
     highlights: dict[int, tuple[SafeString, SafeString]]
-    suggestion: str = ""
+    corrected: str = ""  # the query the results are for, when a misspelt word was replaced
     facets_estimated: bool = False
+    matched_words: int = 0  # with partial matches: how many of the query's words each result matches at least
+    query_words: int = 0
+
+    @property
+    def partial(self) -> bool:
+        return 0 < self.matched_words < self.query_words
+
+
+def synonym_sets() -> list[list[tuple[str, ...]]]:
+    """Return the synonyms facilitators keep, each set as its terms' words."""
+    from knowledge.models import Synonym
+
+    return [synonym.members() for synonym in Synonym.objects.all()]
+
+
+def prepare(text: str, synonyms=None) -> ParsedQuery:
+    """Return `text` parsed, its stop words dropped and its synonyms added, as the engines run it."""
+    return without_stop_words(with_synonyms(parse(text), synonym_sets() if synonyms is None else synonyms))
 
 
 def search(*, user, text: str, filters: Filters, sort: str = "relevance", offset: int = 0,
-           limit: int = 20) -> SearchOutcome:
-    """Return one page of the post-mortems `user` may see that match `text` and `filters`."""
+           limit: int = 20, correct: bool = True) -> SearchOutcome:
+    """Return one page of the post-mortems `user` may see that match `text` and `filters`.
+
+    When no document matches every word: a word that finds nothing visible is replaced by its
+    closest visible spelling (unless `correct` is off) or left out, and then the documents that
+    match the most of the words are shown (`matched_words` of `query_words`).
+    """
     viewer = viewer_for(user)
     if viewer is None:
         return SearchOutcome([], 0, {}, {})
-    parsed = parse(text)
+    parsed = prepare(text)
     groups = facet_groups(viewer, filters)
     engine = backend()
 
     def run():
         with connection.cursor() as cursor:
-            counts, ids = engine.page(cursor, parsed, groups, sort=sort, offset=offset, limit=limit)
-            marked = engine.highlights(cursor, parsed, ids) if parsed.has_positive else {}
-            suggestion = ""
+            def page(query):
+                return engine.page(cursor, query, groups, sort=sort, offset=offset, limit=limit)
+
+            query = _settle_prefix(engine, cursor, parsed, groups)
+            counts, ids = page(query)
+            shown, corrected, matched = query, "", len(query.clauses)
             if counts.total == 0 and parsed.has_positive:
-                suggestion = _suggest(engine, cursor, text, parsed, groups)
+                shown, corrected = _repair(engine, cursor, text, query, groups, correct=correct)
+                matched = len(shown.clauses)
+                if shown.clauses != query.clauses and shown.has_positive:
+                    counts, ids = page(shown)
+                for minimum in range(len(shown.clauses) - 1, 0, -1):
+                    if counts.total:
+                        break
+                    shown, matched = shown.at_least(minimum), minimum
+                    counts, ids = page(shown)
+            marked = engine.highlights(cursor, shown, ids) if ids and shown.has_positive else {}
         return SearchOutcome(ids, counts.total, counts.facets, {
             pk: (highlight_html(title), highlight_html(snippet)) for pk, (title, snippet) in marked.items()
-        }, suggestion, counts.estimated)
+        }, corrected, counts.estimated, matched if counts.total else 0, len(parsed.clauses))
 
     return engine.run(run)
 
 
-# Did-you-mean looks at this many words of the query, and at this many close spellings of each.
+def _settle_prefix(engine: Backend, cursor, parsed: ParsedQuery, groups) -> ParsedQuery:
+    """Return `parsed` with its last word exact when, as typed, it already finds a visible document.
+
+    Stemming finds a finished word's other forms (deploy, deploys, deployed); a prefix is for a word
+    still being typed, and costs the engines a merge of every word that starts with it. Only what
+    the user may see decides, so a hidden word typed in full behaves like any unknown word.
+    """
+    if not parsed.clauses or not any(term.prefix for term in parsed.clauses[-1]):
+        return parsed
+    exact = [replace(term, prefix=False) for term in parsed.clauses[-1]]
+    if not engine.finds_any(cursor, ParsedQuery(clauses=[[t for t in exact if t.words]]), groups):
+        return parsed
+    return replace(parsed, clauses=[*parsed.clauses[:-1], exact])
+
+
+# Correction looks at this many clauses of the query, and at this many close spellings of each word.
 SUGGEST_WORDS = 8
 SUGGEST_CANDIDATES = 8
 
 
-def _suggest(engine: Backend, cursor, text: str, parsed: ParsedQuery, groups) -> str:
-    """Return `text` with unknown words replaced by close known ones, if that finds something visible.
+def _repair(engine: Backend, cursor, text: str, parsed: ParsedQuery, groups, *, correct: bool):
+    """Return (query, corrected text): clauses that find nothing visible replaced by a close visible word, or dropped.
 
     The vocabulary holds the words of every document, hidden ones included, so it only proposes
-    candidates: a word counts as known, and a candidate is offered, only when a search for it alone
-    finds a document the user may see. Nothing a suggestion shows is a word the user could not find.
+    candidates: a candidate is used only when a search for it alone finds a document the user may
+    see. Nothing a correction shows is a word the user could not find.
     """
-    words = [word for word in parsed.words() if len(word) >= 3][:SUGGEST_WORDS]
-    known = engine.visible_terms(cursor, sorted(engine.known_terms(cursor, words)), groups) if words else []
-    corrected = text
-    for word in words:
-        if word in known:
+    clauses, corrected = [], text
+    for index, clause in enumerate(parsed.clauses):
+        if index >= SUGGEST_WORDS or engine.finds_any(cursor, ParsedQuery(clauses=[clause]), groups):
+            clauses.append(clause)
             continue
-        candidates = engine.term_candidates(cursor, word, limit=SUGGEST_CANDIDATES)
-        ranked = difflib.get_close_matches(word, candidates, n=SUGGEST_CANDIDATES, cutoff=0.7)
-        best = next(iter(engine.visible_terms(cursor, ranked, groups, first_only=True)), None)
-        if best:
-            corrected = re.sub(rf"\b{re.escape(word)}\b", best, corrected, flags=re.IGNORECASE)
-    if corrected == text:
-        return ""
-    return corrected if engine.count(cursor, parse(corrected), groups) else ""
+        if not correct:
+            continue
+        replacements = []
+        for term in clause:
+            word = term.words[0] if len(term.words) == 1 else ""
+            if len(word) < 3:
+                continue
+            ranked = _closest(word, engine.term_candidates(cursor, word, limit=SUGGEST_CANDIDATES))
+            best = next(iter(engine.visible_terms(cursor, ranked, groups, first_only=True)), None)
+            if best:
+                replacements.append(Term((best,)))
+                corrected = re.sub(rf"\b{re.escape(word)}\b", best, corrected, flags=re.IGNORECASE)
+        if replacements:
+            clauses.append(replacements)
+    return ParsedQuery(clauses=clauses, excluded=parsed.excluded), (corrected if corrected != text else "")
+
+
+def typos_allowed(word: str) -> int:
+    """Return how many typos a word of this length may carry (as Meilisearch: 1 from 5 letters, 2 from 9)."""
+    return 2 if len(word) >= 9 else 1 if len(word) >= 5 else 0
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Return the number of insertions, deletions, substitutions and swaps between `a` and `b` (capped at limit + 1)."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2, previous = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if previous2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return min(previous[-1], limit + 1)
+
+
+def _closest(word: str, candidates: list[str]) -> list[str]:
+    """Return the candidates within the typos `word` may carry, closest first."""
+    limit = typos_allowed(word)
+    scored = [(edit_distance(word, c, limit), -difflib.SequenceMatcher(None, word, c).ratio(), c)
+              for c in candidates if c != word]
+    return [c for distance, _, c in sorted(scored) if distance <= limit][:SUGGEST_CANDIDATES]
 
 
 def similar_by_text(*, user, title: str, summary: str, exclude_id: int | None, limit: int = 30):
@@ -198,9 +283,9 @@ def newest_sharing(*, user, tag_ids, category_ids, tag_limit: int = 400, categor
         found: list[int] = []
         with connection.cursor() as cursor:
             if tag_ids:
-                found += engine.newest_with_any(cursor, [f"tg{int(i)}" for i in tag_ids], groups, tag_limit)
+                found += engine.newest_with_any(cursor, [tag_token(i) for i in tag_ids], groups, tag_limit)
             if category_ids:
-                found += engine.newest_with_any(cursor, [f"fc{int(i)}" for i in category_ids], groups,
+                found += engine.newest_with_any(cursor, [category_token(i) for i in category_ids], groups,
                                                 category_limit)
         return list(dict.fromkeys(found))
 

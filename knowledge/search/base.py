@@ -3,18 +3,13 @@
 from dataclasses import dataclass, field
 
 from knowledge.search.query import ParsedQuery, Term
+from knowledge.search.tokens import Viewer, facet_groups
+
+__all__ = ["Backend", "Counts", "Filters", "Viewer", "facet_groups"]
 
 DOC = "knowledge_searchdocument"
 FACET_COLUMNS = {"tag": "tag_ids", "team": "team_ids", "factor": "category_ids"}
 SCALAR_FACETS = {"severity": "severity", "year": "year", "status": "status"}
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Whose eyes the search is for: facilitators see everything, others published-and-open plus their own."""
-
-    user_id: int | None
-    sees_all: bool = False
 
 
 @dataclass
@@ -27,13 +22,6 @@ class Filters:
     statuses: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Hit:
-    postmortem_id: int
-    title: str  # engine output with \x02 \x03 around matched words; escaped by the caller
-    snippet: str
-
-
 START, STOP = "\x02", "\x03"
 FACTS = "knowledge_searchfacts"
 # Relevance ranks at most this many of the newest matches (every match, when there are fewer):
@@ -42,26 +30,6 @@ RANK_CANDIDATES = 400
 # Facet counts are exact up to this many matches; above it they come from an even sample of about
 # this size, scaled up (and the page says they are estimates).
 FACET_SAMPLE = 1000
-
-
-def facet_groups(viewer: Viewer, filters: Filters) -> list[list[str]]:
-    """Return index tokens as groups: a document must carry one token of every group.
-
-    The tokens are written by knowledge.search.documents.facet_tokens: `pub` for published and open,
-    `au<user id>` for each author, `tg/tm/fc<id>` for tags, teams, factor categories, `sv<n>`,
-    `yr<year>`, `st<status>`, and `doc` on every document.
-    """
-    groups = [] if viewer.sees_all else [["pub", f"au{int(viewer.user_id)}"]]
-    groups += [[f"tg{int(i)}"] for i in filters.tag_ids]
-    groups += [[f"tm{int(i)}"] for i in filters.team_ids]
-    groups += [[f"fc{int(i)}"] for i in filters.category_ids]
-    if filters.severities:
-        groups.append([f"sv{s[-1:]}" for s in filters.severities])
-    if filters.years:
-        groups.append([f"yr{int(y)}" for y in filters.years])
-    if filters.statuses:
-        groups.append([f"st{s.replace('_', '')}" for s in filters.statuses])
-    return groups or [["doc"]]
 
 
 @dataclass
@@ -157,16 +125,17 @@ class Backend:
         """
         found = []
         for word in words:
-            source, _, where, params = self.matching(ParsedQuery(clauses=[[Term((word,))]]), groups)
-            cursor.execute(f"SELECT 1 FROM {source} WHERE {where} LIMIT 1", params)
-            if cursor.fetchone() is not None:
+            if self.finds_any(cursor, ParsedQuery(clauses=[[Term((word,))]]), groups):
                 found.append(word)
                 if first_only:
                     break
         return found
 
-    def known_terms(self, cursor, words: list[str]) -> set[str]:
-        raise NotImplementedError
+    def finds_any(self, cursor, parsed, groups) -> bool:
+        """Return whether `parsed` finds at least one document within `groups`."""
+        source, _, where, params = self.matching(parsed, groups)
+        cursor.execute(f"SELECT 1 FROM {source} WHERE {where} LIMIT 1", params)
+        return cursor.fetchone() is not None
 
     def newest_with_any(self, cursor, tokens: list[str], groups, limit: int) -> list[int]:
         """Return the newest `limit` ids carrying any of the facet `tokens` (and every group)."""

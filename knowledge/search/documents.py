@@ -8,6 +8,7 @@ from django.db import transaction
 from taggit.models import TaggedItem
 
 from knowledge.models import SearchDocument, SearchFacts, SearchTerm
+from knowledge.search.tokens import document_tokens
 from postmortems.models import ActionItem, ContributingFactor, PostMortem, Section, TimelineEvent
 
 # \x02 and \x03 mark highlighted words in engine output; they never belong in indexed text.
@@ -29,20 +30,13 @@ def _body(sections, events, factors, actions) -> str:
     return clean_text("\n\n".join(parts))
 
 
-def facet_tokens(*, status: str, restricted: bool, severity: str, year: int, author_ids, tag_ids, team_ids,
-                 category_ids) -> str:
-    """Return the tokens the engines index for visibility and filters (see knowledge.search.base)."""
-    tokens = ["doc"]
-    if status == "published" and not restricted:
-        tokens.append("pub")
-    tokens += [f"au{i}" for i in sorted(set(author_ids))]
-    tokens += [f"st{status.replace('_', '')}", f"sv{severity[-1:]}", f"yr{year}"]
-    tokens += [f"tg{i}" for i in sorted(set(tag_ids))] + [f"tm{i}" for i in sorted(set(team_ids))]
-    tokens += [f"fc{i}" for i in sorted(set(category_ids))]
-    return " ".join(tokens)
+def keywords_text(names) -> str:
+    """Return tag, team and factor category names as one searchable text, each name once."""
+    return clean_text(" · ".join(dict.fromkeys(n for n in names if n)))
 
 
-def _document(pm, *, body: str, author_ids, tag_ids, team_ids, category_ids) -> tuple[SearchDocument, SearchFacts]:
+def _document(pm, *, body: str, author_ids, tag_ids, team_ids, category_ids,
+              keywords: str) -> tuple[SearchDocument, SearchFacts]:
     occurred = pm.started_at or pm.created_at
     facts = SearchFacts(
         postmortem_id=pm.pk,
@@ -60,9 +54,10 @@ def _document(pm, *, body: str, author_ids, tag_ids, team_ids, category_ids) -> 
         title=clean_text(pm.title),
         summary=clean_text(pm.summary),
         body=body,
-        facets=facet_tokens(status=pm.status, restricted=pm.restricted, severity=pm.severity, year=occurred.year,
+        facets=document_tokens(status=pm.status, restricted=pm.restricted, severity=pm.severity, year=occurred.year,
                             author_ids=author_ids, tag_ids=facts.tag_ids, team_ids=facts.team_ids,
                             category_ids=facts.category_ids),
+        keywords=keywords,
     )
     return doc, facts
 
@@ -75,13 +70,16 @@ def build_document(pm: PostMortem) -> tuple[SearchDocument, SearchFacts]:
                                                                                  "category_id"))
     actions = ActionItem.objects.filter(postmortem=pm).values_list("title", "description")
     body = _body(sections, events, [(c, d) for c, d, _ in factors], actions)
+    tags = list(pm.tags.order_by("name").values_list("id", "name"))
+    teams = list(pm.teams.order_by("name").values_list("id", "name"))
     return _document(
         pm,
         body=body,
         author_ids=pm.authors.values_list("id", flat=True),
-        tag_ids=pm.tags.values_list("id", flat=True),
-        team_ids=pm.teams.values_list("id", flat=True),
+        tag_ids=[i for i, _ in tags],
+        team_ids=[i for i, _ in teams],
         category_ids=[cid for _, _, cid in factors],
+        keywords=keywords_text([n for _, n in tags] + [n for _, n in teams] + sorted(c for c, _, _ in factors)),
     )
 
 
@@ -110,7 +108,7 @@ def index_one(pm: PostMortem) -> None:
     SearchFacts.objects.filter(pk=pm.pk).delete()
     doc.save(force_insert=True)
     facts.save(force_insert=True)
-    save_terms(vocabulary(doc.title, doc.summary, doc.body))
+    save_terms(vocabulary(doc.title, doc.summary, doc.body, doc.keywords))
 
 
 def _grouped(rows, width: int) -> dict[int, list]:
@@ -136,10 +134,12 @@ def bulk_documents(ids: list[int]) -> Iterator[tuple[SearchDocument, SearchFacts
     actions = _grouped(ActionItem.objects.filter(postmortem_id__in=ids).order_by("postmortem_id", "id")
                        .values_list("postmortem_id", "title", "description"), 2)
     tags = _grouped(TaggedItem.objects.filter(content_type__app_label="postmortems", content_type__model="postmortem",
-                                              object_id__in=ids).values_list("object_id", "tag_id"), 1)
+                                              object_id__in=ids).order_by("tag__name")
+                    .values_list("object_id", "tag_id", "tag__name"), 2)
     authors = _grouped(PM.authors.through.objects.filter(postmortem_id__in=ids)
                        .values_list("postmortem_id", "user_id"), 1)
-    teams = _grouped(PM.teams.through.objects.filter(postmortem_id__in=ids).values_list("postmortem_id", "team_id"), 1)
+    teams = _grouped(PM.teams.through.objects.filter(postmortem_id__in=ids).order_by("team__name")
+                     .values_list("postmortem_id", "team_id", "team__name"), 2)
     for pm in pms:
         pm_factors = factors.get(pm.pk, [])
         yield _document(
@@ -147,7 +147,9 @@ def bulk_documents(ids: list[int]) -> Iterator[tuple[SearchDocument, SearchFacts
             body=_body(sections.get(pm.pk, []), events.get(pm.pk, []), [(c, d) for c, d, _ in pm_factors],
                        actions.get(pm.pk, [])),
             author_ids=authors.get(pm.pk, []),
-            tag_ids=tags.get(pm.pk, []),
-            team_ids=teams.get(pm.pk, []),
+            tag_ids=[i for i, _ in tags.get(pm.pk, [])],
+            team_ids=[i for i, _ in teams.get(pm.pk, [])],
             category_ids=[cid for _, _, cid in pm_factors],
+            keywords=keywords_text([n for _, n in tags.get(pm.pk, [])] + [n for _, n in teams.get(pm.pk, [])]
+                                   + sorted(c for c, _, _ in pm_factors)),
         )

@@ -135,10 +135,6 @@ class PostgresBackend(Backend):
         )
         return [row[0] for row in cursor.fetchall()]
 
-    def known_terms(self, cursor, words: list[str]) -> set[str]:
-        cursor.execute("SELECT word FROM knowledge_searchterm WHERE word = ANY(%s)", [words])
-        return {row[0] for row in cursor.fetchall()}
-
     def newest_with_any(self, cursor, tokens, groups, limit):
         cursor.execute(
             f"""WITH m AS MATERIALIZED (SELECT d.postmortem_id FROM {DOC} d WHERE d.vector @@ CAST(%s AS tsquery))

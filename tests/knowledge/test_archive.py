@@ -16,7 +16,7 @@ from django.test import Client
 from taggit.models import Tag
 
 from knowledge import archive
-from knowledge.models import ReadingList, ReadingListItem, ReadMark, RelatedLink, SearchDocument
+from knowledge.models import ReadingList, ReadingListItem, ReadMark, RelatedLink, SearchDocument, Synonym
 from postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -160,6 +160,7 @@ ROWS = {
     apps.get_model("postmortems", "ReviewRequest"): (lambda a: a["review_requests"][0], set()),
     apps.get_model("postmortems", "Follow"): (lambda a: a["follows"][0], {"id"}),
     apps.get_model("postmortems", "NotificationPreference"): (lambda a: a["notification_preferences"][0], {"id"}),
+    Synonym: (lambda a: a["synonyms"][0], {"id"}),
 }
 
 
@@ -267,3 +268,22 @@ def test_import_command_errors(tmp_path, content):
     with pytest.raises(CommandError, match="not a complete Hindsight archive"):
         call_command("import_archive", str(tmp_path / "partial.json"), stdout=StringIO())
     assert User.objects.count() == 0  # nothing half-restored
+
+
+@pytest.mark.django_db
+def test_facilitators_synonyms_survive_a_restore_and_old_archives_keep_the_shipped_ones():
+    Synonym.objects.filter(terms="k8s, kubernetes").delete()
+    Synonym.objects.create(terms="wombat, quokka", note="team slang")
+    data = archive.build_archive()
+    wipe()
+    Synonym.objects.all().delete()
+    Synonym.objects.create(terms="k8s, kubernetes")
+    archive.restore_archive(data)
+    terms = set(Synonym.objects.values_list("terms", flat=True))
+    assert "wombat, quokka" in terms and "k8s, kubernetes" not in terms
+    assert Synonym.objects.get(terms="wombat, quokka").note == "team slang"
+    shipped = Synonym.objects.count()
+    old = {k: v for k, v in data.items() if k != "synonyms"}
+    wipe()
+    archive.restore_archive(old)
+    assert Synonym.objects.count() == shipped

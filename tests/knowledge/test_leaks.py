@@ -146,6 +146,6 @@ def test_did_you_mean_shows_only_words_of_visible_write_ups(client, write_up, wo
     for name in world:
         response = client.get(f"/search/?q=plantd{name}quokka+OR+zephyrr")
         body = response.content.decode()
-        assert response.context["total"] == 0
-        assert "Did you mean" in body  # zephyr is visible to everyone
+        assert response.context["total"] >= 1
+        assert "Showing results for" in body  # zephyr is visible to everyone
         assert (f"planted{name}quokka" in body) == (name in EXPECTED[role]), name

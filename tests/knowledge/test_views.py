@@ -83,8 +83,13 @@ def test_search_pagination_links(client, reader, write_up):
 def test_did_you_mean_link(client, reader, write_up):
     write_up(title="Certificate expired")
     client.force_login(reader)
-    body = client.get("/search/", {"q": "certifcate"}).content.decode()
-    assert "Did you mean" in body and "certificate" in body
+    response = client.get("/search/", {"q": "certifcate"})
+    body = response.content.decode()
+    assert response.context["total"] == 1
+    assert "Showing results for <strong>certificate</strong>" in body
+    assert 'href="/search/?q=certifcate&amp;exact=1"' in body
+    exact = client.get("/search/", {"q": "certifcate", "exact": "1"})
+    assert exact.context["total"] == 0 and "Showing results for" not in exact.content.decode()
 
 
 def test_search_post_is_not_allowed(client, reader):
@@ -307,3 +312,11 @@ def test_home_offers_unfinished_reading_lists_and_profile_shows_the_feed(client,
     profile = client.get("/profile/").content.decode()
     assert f"/feeds/published/?token={Profile.for_user(reader).feed_token}" in profile
     assert 'action="/profile/feed-token/"' in profile
+
+
+def test_tag_autocomplete_matches_word_starts_and_synonyms(client, author, write_up):
+    write_up(title="A", tags=["certificate-expiry", "kubernetes", "expensive-queries", "texport"])
+    client.force_login(author)
+    assert client.get("/tags/autocomplete/", {"q": "exp"}).json() == {
+        "tags": ["expensive-queries", "certificate-expiry", "texport"]}
+    assert client.get("/tags/autocomplete/", {"q": "k8s"}).json() == {"tags": ["kubernetes"]}
