@@ -431,6 +431,7 @@ class PostMortemAdmin(SafeAutocompleteMixin, BoundedDateHierarchy, admin.ModelAd
             )
             if result.revision is None:
                 self.message_user(request, "Nothing had changed, so no revision was recorded.", messages.INFO)
+                request.hindsight_unchanged = True
         else:
             postmortem = services.postmortem_create(
                 user=request.user, template=cleaned["template"], title=cleaned["title"],
@@ -442,6 +443,11 @@ class PostMortemAdmin(SafeAutocompleteMixin, BoundedDateHierarchy, admin.ModelAd
             setattr(form.instance, field.attname, getattr(postmortem, field.attname))
         form.instance._state.adding = False
         note_saved_rows(formsets)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "hindsight_unchanged", False):
+            return  # Django's "was changed successfully" after a save that changed nothing, as said already
+        super().message_user(request, message, level, *args, **kwargs)
 
     # Deleting: Django's own; the search entry, revisions and the rest go with it (on_delete=CASCADE).
 

@@ -89,7 +89,7 @@ def test_saving_an_unchanged_form_records_no_revision_and_says_so(desk, draft):
     version = draft.version
     response = desk.post(change_url(draft), opened(desk, draft), follow=True)
     assert response.status_code == 200
-    assert "Nothing had changed, so no revision was recorded." in messages_of(response)
+    assert messages_of(response) == ["Nothing had changed, so no revision was recorded."]
     draft.refresh_from_db()
     assert (draft.version, draft.revisions.count()) == (version, 0)
 
