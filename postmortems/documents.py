@@ -16,6 +16,15 @@ Each row carries its id; a new row has None. Rows new in a pending amendment car
 so any revision can serve as the base of a merge; snapshots written before rows carried ids are
 merged collection by collection.
 
+The admin edits more than the editor: a section's layout (its kind, guidance, whether it is required,
+its position) and who facilitates. A document saved with `layout=True` carries them too:
+
+    facilitator                       a username, or None
+    sections                          [{"id", "heading", "body", "kind", "guidance", "required", "position"}]
+
+and a section it leaves out is removed (without layout, a section left out is kept: sections are the
+template's structure, not the writer's). Revision snapshots and amendments never carry the layout.
+
 Nothing here touches the database: building a document from a post-mortem and writing one back
 live in services.py.
 """
@@ -37,6 +46,8 @@ COLLECTIONS = {
     ),
 }
 TIME_FIELDS = {"started_at", "detected_at", "mitigated_at", "resolved_at"}
+LAYOUT_SCALARS = ("facilitator",)
+LAYOUT = {"sections": ("kind", "guidance", "required", "position")}
 
 MINE, THEIRS, EDIT = "mine", "theirs", "edit"
 CHOICES = (MINE, THEIRS, EDIT)
@@ -83,36 +94,51 @@ class Conflict:
         return self.key if len(parts) == 1 and self.key not in COLLECTIONS else None
 
 
-def empty() -> dict:
+def empty(*, layout: bool = False) -> dict:
     """Return a document with nothing in it."""
     doc: dict = {key: "" for key in ("title", "summary", "severity")}
     doc.update({key: None for key in TIME_FIELDS})
+    if layout:
+        doc.update({key: None for key in LAYOUT_SCALARS})
     doc.update({key: [] for key in SETS})
     doc.update({key: [] for key in COLLECTIONS})
     return doc
 
 
-def normalized(doc: dict) -> dict:
+def scalars(*, layout: bool = False) -> tuple[str, ...]:
+    """Return the names of a document's single values (with `layout`, the facilitator too)."""
+    return SCALARS + LAYOUT_SCALARS if layout else SCALARS
+
+
+def fields_of(collection: str, *, layout: bool = False) -> tuple[str, ...]:
+    """Return the fields of a row of `collection` (with `layout`, a section's layout too)."""
+    return COLLECTIONS[collection] + (LAYOUT.get(collection, ()) if layout else ())
+
+
+def normalized(doc: dict, *, layout: bool = False) -> dict:
     """Return `doc` with every key present, sets sorted and rows holding exactly their fields (plus id)."""
-    out = empty()
-    for key in SCALARS:
+    out = empty(layout=layout)
+    for key in scalars(layout=layout):
         if key in doc:
             out[key] = doc[key]
     for key in SETS:
         out[key] = sorted(set(doc.get(key) or []))
-    for key, fields in COLLECTIONS.items():
+    for key in COLLECTIONS:
+        fields = fields_of(key, layout=layout)
         rows = doc.get(key) or []
         out[key] = [{"id": row.get("id"), **{f: row.get(f, _default(f)) for f in fields}} for row in rows]
     return out
 
 
 def _default(field: str):
-    return None if field in ("when", "owner", "due_date") else ""
+    if field == "required":
+        return False
+    return None if field in ("when", "owner", "due_date", "position", "facilitator") else ""
 
 
-def same(a: dict, b: dict) -> bool:
+def same(a: dict, b: dict, *, layout: bool = False) -> bool:
     """Return whether two documents hold the same content (row order within a collection counts)."""
-    return normalized(a) == normalized(b)
+    return normalized(a, layout=layout) == normalized(b, layout=layout)
 
 
 def has_row_ids(doc: dict, collection: str) -> bool:
@@ -143,7 +169,7 @@ def _minute(value):
     return value[:16] if isinstance(value, str) else value
 
 
-def align(mine: dict, base: dict) -> dict:
+def align(mine: dict, base: dict, *, layout: bool = False) -> dict:
     """Return `mine` with values the browser could not send back exactly replaced by the base's.
 
     A form drops the seconds of a time, turns line ends into CRLF and trims text. Where `mine`
@@ -151,10 +177,11 @@ def align(mine: dict, base: dict) -> dict:
     a change.
     """
     mine = copy.deepcopy(mine)
-    for key in SCALARS:
+    for key in scalars(layout=layout):
         if key in mine and key in base:
             mine[key] = _aligned(key, mine[key], base[key])
-    for collection, fields in COLLECTIONS.items():
+    for collection in COLLECTIONS:
+        fields = fields_of(collection, layout=layout)
         base_rows = {row.get("id"): row for row in base.get(collection) or [] if row.get("id") is not None}
         for row in mine.get(collection) or []:
             old = base_rows.get(row.get("id"))
@@ -204,13 +231,14 @@ def _project(rows: list, fields) -> list:
     return [{f: row.get(f, _default(f)) for f in fields} for row in rows]
 
 
-def _merge_whole(name: str, base: list, mine: list, theirs: list, conflicts: list[Conflict]) -> list:
+def _merge_whole(name: str, base: list, mine: list, theirs: list, conflicts: list[Conflict],
+                 row_fields: tuple[str, ...]) -> list:
     """Merge a collection as one value (the base predates row ids): fields the base lacks are ignored."""
-    fields = sorted({f for row in base for f in row} - {"id"}) or list(COLLECTIONS[name])
+    fields = sorted({f for row in base for f in row} - {"id"}) or list(row_fields)
     base_p, mine_p, theirs_p = _project(base, fields), _project(mine, fields), _project(theirs, fields)
     if mine_p == base_p:
         return theirs
-    if theirs_p == base_p or _project(mine, COLLECTIONS[name]) == _project(theirs, COLLECTIONS[name]):
+    if theirs_p == base_p or _project(mine, row_fields) == _project(theirs, row_fields):
         return mine
     conflicts.append(Conflict(name, base, mine, theirs))
     return mine
@@ -220,8 +248,8 @@ def _row_content(row: dict, fields) -> dict:
     return {f: row.get(f, _default(f)) for f in fields}
 
 
-def _merge_rows(name: str, base: list, mine: list, theirs: list, conflicts: list[Conflict]) -> list:
-    fields = COLLECTIONS[name]
+def _merge_rows(name: str, base: list, mine: list, theirs: list, conflicts: list[Conflict],
+                fields: tuple[str, ...]) -> list:
     base_by_id = {row["id"]: row for row in base if row.get("id") is not None}
     mine_known = {row["id"]: row for row in mine if row.get("id") in base_by_id}
     mine_new = [row for row in mine if row.get("id") not in base_by_id]
@@ -277,7 +305,7 @@ def _is_draft_id(value) -> bool:
     return isinstance(value, int) and value < 0
 
 
-def merge(base: dict, mine: dict, theirs: dict) -> tuple[dict, list[Conflict]]:
+def merge(base: dict, mine: dict, theirs: dict, *, layout: bool = False) -> tuple[dict, list[Conflict]]:
     """Return `mine` and `theirs` merged against `base`, and what could not be merged.
 
     Different things changed on the two sides merge; the same field changed differently is a
@@ -285,24 +313,64 @@ def merge(base: dict, mine: dict, theirs: dict) -> tuple[dict, list[Conflict]]:
     on the other is a conflict (the merged document holds the changed row); new rows on either side
     are kept (mine with id None, or its negative id in an amendment). A set (teams, tags, authors)
     merges element by element.
+
+    With `layout`, the documents carry the sections' layout and the facilitator (see above); a base
+    without them (a revision snapshot) is taken to hold what `theirs` holds there.
     """
     whole = {name: base.get(name) or [] for name in COLLECTIONS if not has_row_ids(base, name)}
-    base, mine, theirs = normalized(base), normalized(align(mine, base)), normalized(theirs)
-    # Sections are the template's structure, not the writer's: one the document leaves out is unchanged.
-    sent = {row["id"] for row in mine["sections"]}
-    mine["sections"] += [row for row in base["sections"] if row["id"] not in sent]
+    if layout:
+        base = _with_layout_of(base, theirs)
+    base = normalized(base, layout=layout)
+    mine, theirs = normalized(align(mine, base, layout=layout), layout=layout), normalized(theirs, layout=layout)
+    if not layout:
+        # Sections are the template's structure, not the writer's: one the document leaves out is unchanged.
+        sent = {row["id"] for row in mine["sections"]}
+        mine["sections"] += [row for row in base["sections"] if row["id"] not in sent]
     conflicts: list[Conflict] = []
-    merged = empty()
-    for key in SCALARS:
+    merged = empty(layout=layout)
+    for key in scalars(layout=layout):
         merged[key] = _pick(key, base[key], mine[key], theirs[key], conflicts)
     for key in SETS:
         merged[key] = _merge_set(base[key], mine[key], theirs[key])
     for name in COLLECTIONS:
+        fields = fields_of(name, layout=layout)
         if name in whole:
-            merged[name] = _merge_whole(name, whole[name], mine[name], theirs[name], conflicts)
+            merged[name] = _merge_whole(name, whole[name], mine[name], theirs[name], conflicts, fields)
         else:
-            merged[name] = _merge_rows(name, base[name], mine[name], theirs[name], conflicts)
+            merged[name] = _merge_rows(name, base[name], mine[name], theirs[name], conflicts, fields)
     return merged, conflicts
+
+
+def _with_layout_of(base: dict, theirs: dict) -> dict:
+    """Return `base` with the layout it lacks taken from `theirs` (a snapshot never records the layout)."""
+    base = copy.deepcopy(base)
+    for key in LAYOUT_SCALARS:
+        if key not in base:
+            base[key] = theirs.get(key)
+    for collection, extra in LAYOUT.items():
+        their_rows = {row.get("id"): row for row in theirs.get(collection) or [] if row.get("id") is not None}
+        for row in base.get(collection) or []:
+            theirs_row = their_rows.get(row.get("id"), {})
+            for f in extra:
+                if f not in row:
+                    row[f] = theirs_row.get(f, _default(f))
+    return base
+
+
+def replacing(mine: dict, current: dict, *, layout: bool = False) -> dict:
+    """Return `mine` ready to replace `current` outright (a save that refuses to merge: nothing was saved
+    since `mine` was loaded). Values the browser could not send back exactly keep `current`'s, and ids
+    `current` does not know are dropped, as a merge drops them."""
+    doc = normalized(align(mine, current, layout=layout), layout=layout)
+    if not layout:
+        sent = {row["id"] for row in doc["sections"]}
+        doc["sections"] += [row for row in normalized(current)["sections"] if row["id"] not in sent]
+    for name in COLLECTIONS:
+        known = {row.get("id") for row in current.get(name) or []}
+        for row in doc[name]:
+            if row["id"] not in known and not _is_draft_id(row["id"]):
+                row["id"] = None
+    return doc
 
 
 # --- Resolving conflicts ------------------------------------------------------------------------

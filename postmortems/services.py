@@ -127,9 +127,10 @@ def _iso(value) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
 
 
-def document_of(postmortem: PostMortem) -> dict:
-    """Return the editor's document for `postmortem`'s stored text (see postmortems/documents.py)."""
-    return {
+def document_of(postmortem: PostMortem, *, layout: bool = False) -> dict:
+    """Return the editor's document for `postmortem`'s stored text (see postmortems/documents.py); with
+    `layout`, the admin's: the sections' layout and the facilitator too."""
+    doc = {
         "title": postmortem.title,
         "summary": postmortem.summary,
         "severity": postmortem.severity,
@@ -166,6 +167,14 @@ def document_of(postmortem: PostMortem) -> dict:
             for a in postmortem.action_items.select_related("owner")
         ],
     }
+    if layout:
+        doc["facilitator"] = postmortem.facilitator.username if postmortem.facilitator_id else None
+        layouts = {s.pk: s for s in postmortem.sections.all()}
+        for row in doc["sections"]:
+            section = layouts[row["id"]]
+            row.update(kind=section.kind, guidance=section.guidance, required=section.required,
+                       position=section.position)
+    return doc
 
 
 def snapshot(postmortem: PostMortem) -> dict:
@@ -278,13 +287,17 @@ def _claim_version(postmortem: PostMortem, base_version: int | None = None) -> N
         rows = rows.filter(version=base_version)
     if not rows.update(version=F("version") + 1):
         postmortem.refresh_from_db(fields=["version"])
-        raise ValidationError(
-            "Someone else saved this post-mortem after you opened it (it is now at version %(v)s). "
-            "Open it again to see their changes, then make yours.",
-            params={"v": postmortem.version},
-            code="stale",
-        )
+        raise _stale(postmortem)
     postmortem.version = PostMortem.objects.values_list("version", flat=True).get(pk=postmortem.pk)
+
+
+def _stale(postmortem: PostMortem) -> ValidationError:
+    return ValidationError(
+        "Someone else saved this post-mortem after you opened it (it is now at version %(v)s). "
+        "Open it again to see their changes, then make yours.",
+        params={"v": postmortem.version},
+        code="stale",
+    )
 
 
 def _record_revision(
@@ -373,6 +386,8 @@ def postmortem_save(
     submit: bool = False,
     action: str = "edited",
     comment: str = "",
+    strict: bool = False,
+    layout: bool = False,
 ) -> SaveResult:
     """Save `document`, edited from `base_version`, merged with whatever was saved since.
 
@@ -386,18 +401,30 @@ def postmortem_save(
     merging raise EditConflict and nothing is written. A save that changes nothing records no
     revision and keeps the version. With `submit`, a draft (or a draft amendment) goes to review in
     the same revision. `restricted` is applied only when it differs from what the editor loaded.
+
+    With `strict` (the admin's rule) a save from any version but the stored one is refused with a
+    ValidationError instead of merged. With `layout` the document carries the sections' layout and
+    the facilitator, and a section it leaves out is removed (see postmortems/documents.py); a
+    published post-mortem's layout is not changed (its text changes through an amendment).
     """
     _lock(postmortem)
+    if layout and postmortem.status == Status.PUBLISHED:
+        raise ValidationError("A published post-mortem changes through an amendment, in the editor.")
+    if strict and postmortem.version != base_version:
+        raise _stale(postmortem)
     amendment = pending_amendment(postmortem, lock=True)
-    current = amendment.document if amendment else document_of(postmortem)
+    current = amendment.document if amendment else document_of(postmortem, layout=layout)
     if amendment_id == CURRENT:
         amendment_id = amendment.pk if amendment else None
-    base_snap = base_snapshot(postmortem=postmortem, version=base_version, amendment_id=amendment_id)
-    base = base_snap if base_snap is not None else current
-    if resolutions:
-        _check_resolutions(resolutions, base)
-        document = documents.resolve(document, base, resolutions)
-    merged, conflicts = documents.merge(base, document, current)
+    if strict:
+        base_snap, merged, conflicts = None, documents.replacing(document, current, layout=layout), []
+    else:
+        base_snap = base_snapshot(postmortem=postmortem, version=base_version, amendment_id=amendment_id)
+        base = base_snap if base_snap is not None else current
+        if resolutions:
+            _check_resolutions(resolutions, base)
+            document = documents.resolve(document, base, resolutions)
+        merged, conflicts = documents.merge(base, document, current, layout=layout)
     if conflicts:
         raise EditConflict(merged=merged, conflicts=conflicts, current=current, version=postmortem.version)
     loaded_restricted = (base_snap or {}).get("restricted", postmortem.restricted)
@@ -409,13 +436,13 @@ def postmortem_save(
                                current=current, restricted=restricted if change_restricted else None,
                                submit=submit)
     submitting = submit and postmortem.status == Status.DRAFT
-    if documents.same(merged, current) and not change_restricted and not submitting:
+    if documents.same(merged, current, layout=layout) and not change_restricted and not submitting:
         return SaveResult(revision=None, version=postmortem.version)
     if submitting:
         _check_required_sections(postmortem, merged)
     owners_before = notifications.action_item_owners(postmortem)
     follows.section_mentions(postmortem=postmortem, user=user, before=current, after=merged)
-    apply_document(postmortem=postmortem, doc=merged)
+    apply_document(postmortem=postmortem, doc=merged, layout=layout)
     if change_restricted:
         postmortem.restricted = restricted
         postmortem.save(update_fields=["restricted", "updated_at"])
@@ -478,24 +505,27 @@ def _parse_date(value):
     return date.fromisoformat(value) if value else None
 
 
-def apply_document(*, postmortem: PostMortem, doc: dict) -> dict[tuple[str, int], int]:
+def apply_document(*, postmortem: PostMortem, doc: dict, layout: bool = False) -> dict[tuple[str, int], int]:
     """Write `doc` over `postmortem`'s stored text (a post-mortem's row must be locked by the caller).
 
     Rows whose id the post-mortem does not have (new rows; rows of a pending amendment, with
     negative ids) are created. Returns {(collection, id in doc): id of the created row} for rows
-    the document named with an id that were created.
+    the document named with an id that were created. With `layout`, the sections' layout and the
+    facilitator are written too.
     """
-    doc = documents.normalized(doc)
+    doc = documents.normalized(doc, layout=layout)
     for key in ("title", "summary", "severity"):
         setattr(postmortem, key, doc[key])
     for key in documents.TIME_FIELDS:
         setattr(postmortem, key, _parse_time(doc[key]))
+    if layout:
+        postmortem.facilitator = _user_named(doc["facilitator"])
     postmortem.save()
     postmortem.teams.set(Team.objects.filter(name__in=doc["teams"]))
     postmortem.authors.set(get_user_model().objects.filter(username__in=doc["authors"]))
     postmortem.tags.set(doc["tags"])
     created: dict[tuple[str, int], int] = {}
-    _apply_sections(postmortem, doc["sections"], created)
+    _apply_sections(postmortem, doc["sections"], created, layout=layout)
     _apply_timeline(postmortem, doc["timeline"], created)
     _apply_factors(postmortem, doc["factors"], created)
     _apply_action_items(postmortem, doc["action_items"], created)
@@ -536,18 +566,40 @@ def _assign(obj, values: dict) -> bool:
     return changed
 
 
-def _apply_sections(postmortem: PostMortem, rows: list[dict], created: dict) -> None:
+def _user_named(username: str | None):
+    if not username:
+        return None
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise ValidationError(f"There is no user called “{username}”; choose another facilitator.")
+    return user
+
+
+def _section_layout(row: dict, section: Section) -> dict:
+    return {"kind": row["kind"] or SectionKind.NARRATIVE, "guidance": row["guidance"],
+            "required": bool(row["required"]),
+            "position": row["position"] if row["position"] is not None else section.position}
+
+
+def _apply_sections(postmortem: PostMortem, rows: list[dict], created: dict, *, layout: bool = False) -> None:
     existing = list(postmortem.sections.all())
     last = max((s.position for s in existing), default=0)
 
     def build(row, index):
-        return Section(postmortem=postmortem, heading=row["heading"] or "Section", body=row["body"],
-                       kind=SectionKind.NARRATIVE, position=last + 1 + index)
+        section = Section(postmortem=postmortem, heading=row["heading"] or "Section", body=row["body"],
+                          kind=SectionKind.NARRATIVE, position=last + 1 + index)
+        if layout:
+            _assign(section, _section_layout(row, section))
+        return section
 
     def update(obj, row, index):
-        return _assign(obj, {"heading": row["heading"] or obj.heading, "body": row["body"]})
+        changed = _assign(obj, {"heading": row["heading"] or obj.heading, "body": row["body"]})
+        if layout:
+            changed = _assign(obj, _section_layout(row, obj)) or changed
+        return changed
 
-    _sync(postmortem.sections.all(), rows, build=build, update=update, fields=["heading", "body"],
+    fields = ["heading", "body", *documents.LAYOUT["sections"]] if layout else ["heading", "body"]
+    _sync(postmortem.sections.all(), rows, build=build, update=update, fields=fields,
           name="sections", created=created)
 
 
@@ -608,22 +660,33 @@ def _apply_action_items(postmortem: PostMortem, rows: list[dict], created: dict)
 
 @transaction.atomic
 def postmortem_create(
-    *, user, template: Template, title: str, severity: str, started_at, restricted: bool = False
+    *, user, template: Template | None, title: str, severity: str, started_at, restricted: bool = False,
+    slug: str = "", document: dict | None = None, action: str = "created",
 ) -> PostMortem:
-    """Start a draft from `template`, with the template's sections copied in and `user` as author."""
+    """Start a draft from `template`, with the template's sections copied in and `user` as author.
+
+    With `document` (a layout document, see postmortems/documents.py: the admin's add form) the draft
+    holds what the document says instead, authors included; the template's sections are copied in
+    only when the document has none. `slug`, when given, is its address.
+    """
     postmortem = PostMortem.objects.create(
         title=title,
-        slug=unique_slug(title),
+        slug=slug or unique_slug(title),
         severity=severity,
         started_at=started_at,
         template=template,
         restricted=restricted,
         version=0,
     )
-    postmortem.authors.add(user)
-    follows.follow_set(user=user, following=True, postmortem=postmortem)  # authors follow their own
-    postmortem_add_template_sections(postmortem=postmortem, template=template)
-    postmortem_record_change(postmortem=postmortem, user=user, action="created")
+    if document is None:
+        postmortem.authors.add(user)
+    else:
+        apply_document(postmortem=postmortem, doc=document, layout=True)
+    for author in postmortem.authors.all():  # authors follow their own
+        follows.follow_set(user=author, following=True, postmortem=postmortem)
+    if document is None or not document.get("sections"):
+        postmortem_add_template_sections(postmortem=postmortem, template=template)
+    postmortem_record_change(postmortem=postmortem, user=user, action=action)
     return postmortem
 
 

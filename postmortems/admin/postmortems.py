@@ -32,6 +32,7 @@ from postmortems.admin.common import (
     names,
     person,
 )
+from postmortems.admin.form_document import form_document, note_saved_rows
 from postmortems.forms import SendBackForm, validate_tag_names
 from postmortems.models import (
     ActionItem,
@@ -187,7 +188,7 @@ class PostMortemAdminForm(forms.ModelForm):
         if self.refused is not None:
             # The services refused the save after this form was valid (someone else saved since it
             # was opened, say); nothing was written, and the page shows the form again with why.
-            raise self.refused
+            raise ValidationError(self.refused.messages)
         if self.instance.pk and cleaned.get("base_version") is None:
             raise ValidationError("Open the post-mortem again, then make your change.", code="stale")
         if "tags" in cleaned:
@@ -408,33 +409,45 @@ class PostMortemAdmin(SafeAutocompleteMixin, BoundedDateHierarchy, admin.ModelAd
         link = reverse("admin:postmortems_revision_changelist") + f"?postmortem__id__exact={obj.pk}"
         return format_html('<ul class="hs-history">{}</ul><a href="{}">All revisions</a>', rows, link)
 
-    # Saving: the change goes through the services, so it leaves a Revision.
+    # Saving: the form and its inline rows are read as one document and saved by the editor's service
+    # (postmortem_save; a new post-mortem by postmortem_create), so a save is one Revision, a save that
+    # changes nothing records none, and the restriction, coach and search rules are the editor's. Unlike
+    # the editor's, the admin's save is refused, not merged, when someone saved since the form was opened.
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.version = 0  # postmortem_record_change makes the first revision version 1
-        super().save_model(request, obj, form, change)
+        """Nothing is written here: save_related writes the post-mortem with its rows, in one service call."""
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is ActionItem:
-            for item_form in formset.forms:
-                instance = item_form.instance
-                if item_form.has_changed() and "status" in item_form.changed_data and instance.status:
-                    instance.set_status(instance.status, instance.wont_do_reason)
-        super().save_formset(request, form, formset, change)
+        """Nothing is written here: see save_model."""
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        postmortem = PostMortem.objects.get(pk=form.instance.pk)
-        if not change and not postmortem.sections.exists():
-            services.postmortem_add_template_sections(postmortem=postmortem)
-        services.postmortem_record_change(
-            postmortem=postmortem,
-            user=request.user,
-            base_version=form.cleaned_data.get("base_version") if change else None,
-            action="edited in admin" if change else "created in admin",
-        )
-        form.instance.version = postmortem.version
+        cleaned = form.cleaned_data
+        if change:
+            postmortem = PostMortem.objects.get(pk=form.instance.pk)
+            doc = form_document(form, formsets, stored=services.document_of(postmortem, layout=True))
+            result = services.postmortem_save(
+                postmortem=postmortem, user=request.user, base_version=cleaned["base_version"], document=doc,
+                restricted=cleaned["restricted"], strict=True, layout=True, action="edited in admin",
+            )
+            if result.revision is None:
+                self.message_user(request, "Nothing had changed, so no revision was recorded.", messages.INFO)
+                request.hindsight_unchanged = True
+        else:
+            postmortem = services.postmortem_create(
+                user=request.user, template=cleaned["template"], title=cleaned["title"],
+                severity=cleaned["severity"], started_at=cleaned["started_at"], restricted=cleaned["restricted"],
+                slug=cleaned["slug"], document=form_document(form, formsets, stored=None),
+                action="created in admin",
+            )
+        for field in PostMortem._meta.concrete_fields:  # Django's response pages read the saved row
+            setattr(form.instance, field.attname, getattr(postmortem, field.attname))
+        form.instance._state.adding = False
+        note_saved_rows(formsets)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if level == messages.SUCCESS and getattr(request, "hindsight_unchanged", False):
+            return  # Django's "was changed successfully" after a save that changed nothing, as said already
+        super().message_user(request, message, level, *args, **kwargs)
 
     # Deleting: Django's own; the search entry, revisions and the rest go with it (on_delete=CASCADE).
 

@@ -2,7 +2,7 @@
 
 import copy
 
-from postmortems.documents import align, empty, merge, new_row_id, normalized, resolve, same
+from postmortems.documents import align, empty, merge, new_row_id, normalized, replacing, resolve, same
 
 
 def doc(**fields):
@@ -225,3 +225,51 @@ def test_when_both_sides_reorder_rows_their_saved_order_stands():
     theirs = edited(base, factors=_factors((21, "B"), (20, "A"), (22, "C")))
     merged, _ = merge(base, mine, theirs)
     assert [r["id"] for r in merged["factors"]] == [21, 20, 22]
+# --- layout documents (the admin's) --------------------------------------------------------------
+
+def laid_out(**fields):
+    out = doc(facilitator="fran", **fields)
+    for position, row in enumerate(out["sections"], start=1):
+        row.update(kind="narrative", guidance="", required=False, position=position)
+    return out
+
+
+def test_a_layout_merge_removes_the_sections_the_document_leaves_out():
+    base = laid_out()
+    mine = edited(base, sections=[base["sections"][0]])
+    merged, conflicts = merge(base, mine, base, layout=True)
+    assert not conflicts and [s["id"] for s in merged["sections"]] == [1]
+    merged, _ = merge(base, mine, base)  # without layout, the left-out section stays
+    assert [s["id"] for s in merged["sections"]] == [1, 2]
+
+
+def test_a_layout_merge_keeps_a_layout_change_and_their_text_change_against_a_snapshot_without_layout():
+    snapshot = doc()  # revision snapshots never carry the layout
+    theirs = laid_out(summary="Their summary.")
+    mine = copy.deepcopy(laid_out())
+    mine["sections"][1].update(kind="impact", required=True)
+    mine["facilitator"] = "gale"
+    merged, conflicts = merge(snapshot, mine, theirs, layout=True)
+    assert not conflicts
+    assert (merged["summary"], merged["facilitator"]) == ("Their summary.", "gale")
+    assert (merged["sections"][1]["kind"], merged["sections"][1]["required"]) == ("impact", True)
+
+
+def test_layout_changes_count_only_in_a_layout_comparison():
+    before = laid_out()
+    after = copy.deepcopy(before)
+    after["sections"][0]["guidance"] = "Say what readers saw."
+    assert same(before, after) and not same(before, after, layout=True)
+    assert normalized(doc(), layout=True)["facilitator"] is None
+
+
+def test_replacing_keeps_browser_rounding_drops_unknown_ids_and_keeps_left_out_sections_without_layout():
+    current = doc()
+    mine = edited(current, started_at="2024-03-01T14:00", sections=[{"id": 1, "heading": "Summary", "body": "New"}],
+                  timeline=[*current["timeline"], {"id": 999, "when": None, "kind": "action", "description": "x",
+                                                    "evidence_url": ""}])
+    out = replacing(mine, current)
+    assert out["started_at"] == current["started_at"]
+    assert [s["id"] for s in out["sections"]] == [1, 2]
+    assert [e["id"] for e in out["timeline"]] == [10, 11, None]
+    assert [s["id"] for s in replacing(laid_out(sections=mine["sections"]), laid_out(), layout=True)["sections"]] == [1]
