@@ -1,4 +1,8 @@
-"""The insights page's charts and tables for one scope: each aggregate queried once, when first needed."""
+"""The insights page's charts and tables for one scope: each aggregate queried once, when first needed.
+
+Just over 500 lines: one presenter, one property per chart; the queries, periods, charts and forms it
+uses live beside it (queries.py, periods.py, charts.py, forms.py).
+"""
 
 from __future__ import annotations
 

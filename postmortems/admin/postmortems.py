@@ -4,6 +4,9 @@ review actions (publish, send back, restrict).
 Every change made here goes through postmortems.services, so it leaves a Revision and refreshes the
 search index and the coach's findings like a change on the web pages. Knowledge's admin adds the
 "add to a reading list" action (knowledge/admin.py): reading lists are the library's.
+
+Just over 500 lines: one model's admin (list, review actions, the change form and its four inline
+row kinds, which postmortems/admin/form_document.py reads back into the service's document).
 """
 
 from django import forms

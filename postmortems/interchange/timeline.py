@@ -29,6 +29,10 @@ Decisions:
 - The kind is a guess from the words used ("alert", "paged" → detection; "rolled back",
   "mitigated" → mitigation; "resolved" → resolution; "status page" → communication; "escalated"
   → escalation); a table's Kind column wins when it holds a known kind.
+
+Over 500 lines on purpose: it is one grammar (times, dates, zones, ranges, day/month settling and
+the line shapes that carry them), and its parts only make sense together; the chat formats that
+feed it live in chat.py.
 """
 
 import html
