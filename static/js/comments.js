@@ -10,11 +10,6 @@
   var slug = root.getAttribute("data-postmortem") || "";
   var DELAY = 600;
 
-  function csrfToken() {
-    var input = document.querySelector('input[name="csrfmiddlewaretoken"]');
-    return input ? input.value : "";
-  }
-
   function hintsFor(area) {
     var box = area.parentNode.querySelector(".comment-hints");
     if (!box) {
@@ -42,10 +37,9 @@
   function check(area, number) {
     var text = area.value;
     if (!text.trim()) { show(area, []); return; }
-    fetch(url, {
+    window.Hindsight.request(url, {
       method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrfToken() },
+      headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ texts: [{ location: "comment", kind: "narrative", text: text.slice(0, 20000) }],
                              postmortem: slug })
     }).then(function (response) {

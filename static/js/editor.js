@@ -563,10 +563,7 @@
         body.set("from", paste.querySelector("#timeline-upload-from").value);
         body.set("to", paste.querySelector("#timeline-upload-to").value);
         preview.textContent = "Reading…";
-        fetch(upload.getAttribute("data-upload-url"), {
-          method: "POST", body: body, credentials: "same-origin",
-          headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" }
-        }).then(function (r) {
+        window.Hindsight.request(upload.getAttribute("data-upload-url"), { method: "POST", body: body }).then(function (r) {
           return r.json().catch(function () { return { error: "The server could not read that file." }; });
         }).then(function (data) { showPreview(data); })
           .catch(function () { preview.textContent = "Could not reach the server; choose the file again to retry."; });

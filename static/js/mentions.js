@@ -50,7 +50,7 @@
     var match = TRIGGER.exec(area.value.slice(0, area.selectionStart));
     if (!match) { close(); return; }
     var query = "?q=" + encodeURIComponent(match[2]) + (slug ? "&postmortem=" + encodeURIComponent(slug) : "");
-    fetch(url + query, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    window.Hindsight.request(url + query)
       .then(function (r) { return r.ok ? r.json() : { people: [] }; })
       .then(function (data) { if (document.activeElement === area) show(area, data.people || []); })
       .catch(close);
