@@ -34,9 +34,11 @@ from knowledge import search
 from postmortems import coach, documents, uploads
 from postmortems.documents import Conflict
 from postmortems.models import (
+    API_TOKEN_PREFIX,
     ActionItem,
     Amendment,
     AmendmentStatus,
+    ApiToken,
     ContributingFactor,
     FactorCategory,
     FindingDismissal,
@@ -51,6 +53,7 @@ from postmortems.models import (
     Template,
     TemplateSection,
     TimelineEvent,
+    TokenScope,
     Upload,
 )
 from postmortems.roles import is_facilitator
@@ -973,3 +976,30 @@ def template_duplicate(*, template: Template) -> Template:
         for s in template.sections.all()
     )
     return copy
+
+
+# --- Personal API tokens ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_token_create(*, user, name: str, scope: str) -> tuple[ApiToken, str]:
+    """Create an API token for `user`; return it and its secret (shown once, never stored)."""
+    name = (name or "").strip()
+    if not name or len(name) > 100 or "\x00" in name:
+        raise ValidationError({"name": "Name the token in 1 to 100 characters."})
+    if scope not in TokenScope.values:
+        raise ValidationError({"scope": "Choose read or read and write."})
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, scope=scope, prefix=secret[:10],
+                                    hashed=ApiToken.hash(secret))
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, user) -> None:
+    """Revoke `token` (its owner or a facilitator); a revoked token stays listed, marked revoked."""
+    if token.user_id != user.pk and not is_facilitator(user):
+        raise PermissionDenied("Only the token's owner and facilitators revoke it.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])

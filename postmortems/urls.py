@@ -17,6 +17,8 @@ urlpatterns = [
     path("action-items/", views.action_item_list, name="action_item_list"),
     path("action-items/<int:pk>/status/", views.action_item_status, name="action_item_status"),
     path("profile/", views.profile, name="profile"),
+    path("profile/api-tokens/", views.api_token_create, name="api_token_create"),
+    path("profile/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("markdownx/markdownify/", views.markdown_preview, name="markdownx_markdownify"),
     path("markdownx/upload/", views.image_upload, name="markdownx_upload"),
 ]

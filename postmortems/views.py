@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.core.validators import slug_re
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -465,7 +465,10 @@ def profile(request):
         form.save()
         messages.success(request, "Saved. Times are now shown in your time zone.")
         return redirect("profile")
-    return render(request, "postmortems/profile.html", {"form": form, "profile": profile})
+    from postmortems.forms import ApiTokenForm
+
+    return render(request, "postmortems/profile.html", {"form": form, "profile": profile, "token_form": ApiTokenForm(),
+                                                        "api_tokens": request.user.api_tokens.all()})
 
 
 def _preview_paused(request, limit, wait):
@@ -507,3 +510,36 @@ def image_upload(request):
 def media_file(request, name):
     """An image dropped into the editor, for people who may see its post-mortem (404 for anyone else)."""
     return file_response(get_upload_for(request, name))
+
+
+# --- Personal API tokens (on the profile page) --------------------------------------------------
+
+
+@require_POST
+def api_token_create(request):
+    """Create a token and show its secret once, on the profile page (it is never shown again)."""
+    from postmortems.forms import ApiTokenForm
+
+    form = ApiTokenForm(request.POST)
+    secret = ""
+    if form.is_valid():
+        try:
+            token, secret = services.api_token_create(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Token “{token.name}” created. Copy it now: it is not shown again.")
+    profile = Profile.for_user(request.user)
+    ctx = {"form": ProfileForm(instance=profile), "profile": profile, "token_form": form, "new_secret": secret,
+           "api_tokens": request.user.api_tokens.all()}
+    return render(request, "postmortems/profile.html", ctx, status=200 if secret else 400)
+
+
+@require_POST
+def api_token_revoke(request, pk):
+    from postmortems.models import ApiToken
+
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.api_token_revoke(token=token, user=request.user)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("profile")
