@@ -26,3 +26,4 @@ urlpatterns = [
     path("api/v1/docs/", api_docs, name="api_docs"),
     path("api/v1/", (_patterns, _app_name, _namespace)),
 ]
+

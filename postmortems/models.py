@@ -864,7 +864,7 @@ class IncidentWebhook(models.Model):
     name = models.CharField(max_length=100, help_text="e.g. “PagerDuty — payments”.")
     key = models.SlugField(max_length=40, unique=True, default=new_webhook_key,
                            help_text="The last part of the address: /api/v1/hooks/<key>/.")
-    kind = models.CharField(max_length=20, choices=WebhookKind.choices)
+    kind = models.CharField(max_length=20, choices=WebhookKind.choices, help_text="Which tool posts to it.")
     secret = models.CharField(
         max_length=200, default=new_webhook_secret,
         help_text="PagerDuty: the subscription's signing secret. Alertmanager: the bearer token it sends "
@@ -881,7 +881,7 @@ class IncidentWebhook(models.Model):
         default=default_severity_mapping, blank=True,
         help_text="The tool's urgency, priority or severity (e.g. “P1”, “critical”) → sev1…sev4. Unmapped: sev3.",
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True, help_text="Inactive webhooks answer 404 and write nothing.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -892,7 +892,9 @@ class IncidentWebhook(models.Model):
         return self.name
 
     def severity_for(self, value) -> str:
-        mapped = (self.severity_mapping or {}).get(str(value or ""))
+        """Return the severity the tool's `value` maps to; Hindsight's own (sev1…sev4) as given; else sev3."""
+        mapping = self.severity_mapping if isinstance(self.severity_mapping, dict) else {}
+        mapped = mapping.get(str(value or ""), str(value or "").lower())
         return mapped if mapped in Severity.values else Severity.SEV3
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from postmortems import views
+from postmortems import views, webhooks
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("action-items/", views.action_item_list, name="action_item_list"),
     path("action-items/<int:pk>/status/", views.action_item_status, name="action_item_status"),
     path("profile/", views.profile, name="profile"),
+    path("api/v1/hooks/<slug:key>/", webhooks.incident_webhook, name="incident_webhook"),
     path("profile/api-tokens/", views.api_token_create, name="api_token_create"),
     path("profile/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("markdownx/markdownify/", views.markdown_preview, name="markdownx_markdownify"),

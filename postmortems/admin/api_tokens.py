@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 
 from postmortems import services
 from postmortems.models import ApiToken
+from postmortems.roles import is_facilitator
 
 
 @admin.register(ApiToken)
@@ -25,8 +26,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead, so the record of the token stays
 
+    def has_module_permission(self, request):
+        return is_facilitator(request.user)
+
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.has_perm("postmortems.publish_postmortem")
+        return is_facilitator(request.user)
 
     @admin.action(description="Revoke the selected tokens", permissions=["view"])
     def revoke(self, request, queryset):
