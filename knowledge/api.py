@@ -14,7 +14,7 @@ from ninja import Query, Router, Schema
 from knowledge import services
 from knowledge.similar import similar_incidents
 from postmortems.access import get_postmortem_for
-from postmortems.api import PROBLEMS, PostMortemSummary, Text, api, summary_of
+from postmortems.api import PROBLEMS, PostMortemSummary, Slug, Text, api, summary_of
 
 router = Router(tags=["library"])
 
@@ -85,7 +85,7 @@ def tags(request):
 
 
 @router.get("/postmortems/{slug}/similar", response={200: list[SimilarOut], **PROBLEMS})
-def similar(request, slug: str):
+def similar(request, slug: Slug):
     """List up to five post-mortems you may see that resemble this one."""
     postmortem = get_postmortem_for(request, slug)
     return [{**summary_of(pm), "similarity": round(pm.similarity, 3)}

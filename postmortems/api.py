@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, NinjaAPI, Query, Router, Schema
+from ninja import Field, NinjaAPI, Path, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.responses import Status as Reply
 from ninja.security import APIKeyCookie, HttpBearer
@@ -60,6 +60,7 @@ def _no_nul(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
+Slug = Annotated[str, Path(..., pattern=r"^[-a-zA-Z0-9_]+$", max_length=220)]
 
 
 # --- Authentication and rate limits ------------------------------------------------------------------
@@ -430,7 +431,7 @@ def postmortem_list(request, page: int = Query(1, ge=1, le=10_000), status: Stat
 
 @router.get("/postmortems/{slug}", response={200: PostMortemDetail, **PROBLEMS},
             openapi_extra={"responses": {"200": {"content": {"text/markdown": {"schema": {"type": "string"}}}}}})
-def postmortem_get(request, slug: str, format: Literal["json", "markdown"] = "json"):  # noqa: A002
+def postmortem_get(request, slug: Slug, format: Literal["json", "markdown"] = "json"):  # noqa: A002
     """Return one post-mortem, structured, or with `?format=markdown` as the Markdown export."""
     postmortem = get_postmortem_for(request, slug)
     if format == "markdown":
@@ -459,7 +460,7 @@ def postmortem_create(request, data: NewPostMortem):
 
 
 @router.patch("/postmortems/{slug}", response={200: Saved, **PROBLEMS})
-def postmortem_update(request, slug: str, data: PostMortemUpdate):
+def postmortem_update(request, slug: Slug, data: PostMortemUpdate):
     """Change the title, summary, severity or sections' text, as the editor saves (merge; 409 on a clash)."""
     writer(request)
     postmortem = get_postmortem_for(request, slug, write=True)
@@ -481,7 +482,7 @@ def postmortem_update(request, slug: str, data: PostMortemUpdate):
 
 
 @router.post("/postmortems/{slug}/timeline", response={200: Saved, **PROBLEMS})
-def timeline_append(request, slug: str, data: TimelineAppend):
+def timeline_append(request, slug: Slug, data: TimelineAppend):
     """Append timeline events (up to 500 a call; 3,000 in all, as in the editor)."""
     writer(request)
     postmortem = get_postmortem_for(request, slug, write=True)

@@ -28,7 +28,6 @@ class IncidentWebhookAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
     list_select_related = ["team", "template"]
     fields = ["name", "kind", "key", "secret", "team", "template", "author", "severity_mapping", "is_active"]
-    autocomplete_fields = ["author"]
     inlines = [IncidentLinkInline]
 
     # Facilitators (the role's permission), whether or not their group was given this model's permissions.

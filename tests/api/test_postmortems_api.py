@@ -355,3 +355,18 @@ def test_openapi_document_and_docs_page(client, reader):
 
     scripts = re.findall(rb"<script[^>]*>", page.content)
     assert all(b'src="/static/' in tag for tag in scripts)  # no CDN, no inline script: within the CSP
+
+
+def test_huge_body_and_hostile_query_are_4xx(client, author, draft, bearer, settings):
+    headers = bearer(author)
+    huge = json.dumps({"version": draft.version, "summary": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)})
+    response = patch(client, f"/api/v1/postmortems/{draft.slug}", json.loads(huge), **headers)
+    assert 400 <= response.status_code < 500
+    for url in ("/api/v1/postmortems?page=0", "/api/v1/postmortems?page=abc", "/api/v1/search?q=" + "a" * 5000,
+                "/api/v1/postmortems/%00", "/api/v1/action-items/99999999999999999999",
+                "/api/v1/postmortems?status=nope"):
+        response = client.get(url, **headers)
+        assert 400 <= response.status_code < 500, (url, response.status_code)
+    for url in ("/api/v1/postmortems?tag=%00", "/api/v1/search?q=%00&tag=%00"):  # NUL dropped by the middleware
+        assert client.get(url, **headers).status_code == 200
+    assert PostMortem.objects.get(pk=draft.pk).summary == ""
