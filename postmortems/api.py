@@ -111,7 +111,7 @@ api = NinjaAPI(
     title="Hindsight API",
     version="1",
     description="Blameless post-mortems: read, search and write them. Authenticate with a personal token "
-    "(`Authorization: Bearer hs_…`, created on your profile page).",
+    "(Authorization: Bearer hs_…, created on your profile page).",
     auth=[TokenAuth(), SessionAuth(csrf=True)],
     urls_namespace="api_v1",
     docs_url=None,  # the docs page is Hindsight's own (knowledge/api.py: api_docs), within the CSP
@@ -432,7 +432,7 @@ def postmortem_list(request, page: int = Query(1, ge=1, le=10_000), status: Stat
 @router.get("/postmortems/{slug}", response={200: PostMortemDetail, **PROBLEMS},
             openapi_extra={"responses": {"200": {"content": {"text/markdown": {"schema": {"type": "string"}}}}}})
 def postmortem_get(request, slug: Slug, format: Literal["json", "markdown"] = "json"):  # noqa: A002
-    """Return one post-mortem, structured, or with `?format=markdown` as the Markdown export."""
+    """Return one post-mortem, structured, or with ?format=markdown as the Markdown export."""
     postmortem = get_postmortem_for(request, slug)
     if format == "markdown":
         return HttpResponse(postmortem_to_markdown(postmortem), content_type="text/markdown; charset=utf-8")

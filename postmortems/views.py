@@ -529,6 +529,7 @@ def api_token_create(request):
             form.add_error(None, exc)
         else:
             messages.success(request, f"Token “{token.name}” created. Copy it now: it is not shown again.")
+            form = ApiTokenForm()
     profile = Profile.for_user(request.user)
     ctx = {"form": ProfileForm(instance=profile), "profile": profile, "token_form": form, "new_secret": secret,
            "api_tokens": request.user.api_tokens.all()}
