@@ -81,6 +81,9 @@ LEFT_OUT_MODELS = {
     # Sign-in throttling and rate limits: counts that expire within minutes, not content.
     "axes.AccessAttempt", "axes.AccessAttemptExpiration", "axes.AccessFailureLog", "axes.AccessLog",
     "postmortems.RateCounter",
+    # Credentials and integration set-up: an archive carries no secrets; tokens and webhooks are made again
+    # on the new site (its incident links only point webhooks at drafts).
+    "postmortems.ApiToken", "postmortems.IncidentWebhook", "postmortems.IncidentLink",
 }
 
 
