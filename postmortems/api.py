@@ -31,6 +31,7 @@ from postmortems import ratelimit, services
 from postmortems.access import can_edit, get_action_item_for, get_postmortem_for
 from postmortems.exporter import postmortem_to_markdown
 from postmortems.forms import MAX_EVENTS, NewPostMortemForm
+from postmortems.markdown import MAX_FIELD_CHARS, MAX_SECTION_CHARS, MarkdownValidator
 from postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -60,6 +61,24 @@ def _no_nul(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
+
+
+def _markdown(limit: int):
+    """Return a check of Markdown text by the models' own validator (length and structure limits)."""
+    validator = MarkdownValidator(limit)
+
+    def check(value: str) -> str:
+        try:
+            validator(value)
+        except DjangoValidationError as exc:
+            raise ValueError(" ".join(exc.messages)) from None
+        return value
+
+    return AfterValidator(check)
+
+
+SectionText = Annotated[Text, _markdown(MAX_SECTION_CHARS)]
+FieldText = Annotated[Text, _markdown(MAX_FIELD_CHARS)]
 Slug = Annotated[str, Path(..., pattern=r"^[-a-zA-Z0-9_]+$", max_length=220)]
 
 
@@ -297,13 +316,13 @@ class NewPostMortem(Schema):
 class SectionIn(Schema):
     id: int
     heading: Text | None = Field(None, max_length=200)
-    body: Text = Field(..., max_length=200_000)
+    body: SectionText
 
 
 class PostMortemUpdate(Schema):
     version: int = Field(..., ge=0, description="The version you read; changes since are merged, clashes are 409.")
     title: Text | None = Field(None, min_length=1, max_length=200)
-    summary: Text | None = Field(None, max_length=20_000)
+    summary: FieldText | None = None
     severity: Severity | None = None
     sections: list[SectionIn] = Field([], max_length=200)
     submit: bool = Field(False, description="Send the draft (or the amendment) to review in the same save.")
@@ -312,7 +331,7 @@ class PostMortemUpdate(Schema):
 class EventIn(Schema):
     when: datetime
     kind: EventKind = EventKind.OBSERVATION
-    description: Text = Field(..., min_length=1, max_length=5_000)
+    description: FieldText = Field(..., min_length=1)
     evidence_url: Text = Field("", max_length=500)
 
 

@@ -370,3 +370,12 @@ def test_huge_body_and_hostile_query_are_4xx(client, author, draft, bearer, sett
     for url in ("/api/v1/postmortems?tag=%00", "/api/v1/search?q=%00&tag=%00"):  # NUL dropped by the middleware
         assert client.get(url, **headers).status_code == 200
     assert PostMortem.objects.get(pk=draft.pk).summary == ""
+
+
+def test_text_longer_than_the_editor_allows_is_refused(client, author, draft, bearer):
+    section = draft.sections.first()
+    response = patch(client, f"/api/v1/postmortems/{draft.slug}",
+                     {"version": draft.version, "sections": [{"id": section.pk, "body": "x" * 30_001}]},
+                     **bearer(author))
+    problem_of(response, 422)
+    assert draft.sections.get(pk=section.pk).body == ""
