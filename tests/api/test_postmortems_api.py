@@ -379,3 +379,14 @@ def test_text_longer_than_the_editor_allows_is_refused(client, author, draft, be
                      **bearer(author))
     problem_of(response, 422)
     assert draft.sections.get(pk=section.pk).body == ""
+
+
+def test_session_writes_with_the_csrf_token(author, draft):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(author)
+    client.get("/profile/")
+    token = client.cookies["csrftoken"].value
+    response = patch(client, f"/api/v1/postmortems/{draft.slug}", {"version": draft.version, "title": "From a script"},
+                     HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 200, response.content
+    assert PostMortem.objects.get(pk=draft.pk).title == "From a script"
