@@ -185,3 +185,20 @@ def test_generic_bad_payloads_are_400_and_write_nothing(live_server, hook, body)
 def test_unknown_or_inactive_hook_is_404(live_server, hook):
     webhook = hook(WebhookKind.GENERIC, is_active=False)
     assert send(live_server, webhook, {"id": "x"}, {})[0] == 404
+
+
+def test_event_after_publication_goes_into_an_amendment(live_server, hook):
+    from postmortems import services
+    from postmortems.models import Amendment
+
+    webhook = hook(WebhookKind.PAGERDUTY)
+    body = json.dumps(pagerduty_event("incident.triggered", "2026-03-02T10:01:00Z")).encode()
+    assert send(live_server, webhook, body, pd_signature(body))[0] == 201
+    pm = PostMortem.objects.get()
+    services._set_status(pm, Status.PUBLISHED)
+    body = json.dumps(pagerduty_event("incident.resolved", "2026-03-02T10:45:00Z")).encode()
+    assert send(live_server, webhook, body, pd_signature(body))[0] == 200
+    pm.refresh_from_db()
+    assert pm.resolved_at is None and pm.timeline_events.count() == 1  # readers still see the published text
+    amendment = Amendment.objects.get(postmortem=pm)
+    assert amendment.document["resolved_at"].startswith("2026-03-02T10:45") and len(amendment.document["timeline"]) == 2
