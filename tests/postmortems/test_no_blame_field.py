@@ -21,6 +21,8 @@ ALLOWED_USER_FIELDS = {
     ("knowledge", "relatedlink", "created_by"): "who linked two write-ups",
     ("knowledge", "readinglist", "created_by"): "who curated a list",
     ("knowledge", "readmark", "user"): "the reader's own progress",
+    ("postmortems", "apitoken", "user"): "whose personal API token it is",
+    ("postmortems", "incidentwebhook", "author"): "who is credited as author of the drafts a webhook starts",
 }
 PROJECT_APPS = ("postmortems", "knowledge")
 
