@@ -220,6 +220,7 @@ RATE_LIMITS = {
     "preview": env_int("RATE_LIMIT_PREVIEW", 120),
     "coach": env_int("RATE_LIMIT_COACH", 120),
     "timeline_paste": env_int("RATE_LIMIT_TIMELINE_PASTE", 30),
+    "api": env_int("RATE_LIMIT_API", 300),  # per API token (or session) a minute
 }
 for _name, _limit in RATE_LIMITS.items():
     if _limit < 1:

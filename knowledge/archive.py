@@ -85,6 +85,9 @@ LEFT_OUT_MODELS = {
     "postmortems.LibraryVersion",  # a cache key's version: restoring rebuilds the index, which gives a new one
     # Notifications and their emails: what was told, not content; a restore must not send them again.
     "postmortems.Notification", "postmortems.OutboxMessage",
+    # Credentials and integration set-up: an archive carries no secrets; tokens and webhooks are made again
+    # on the new site (its incident links only point webhooks at drafts).
+    "postmortems.ApiToken", "postmortems.IncidentWebhook", "postmortems.IncidentLink",
 }
 
 

@@ -36,6 +36,7 @@ from postmortems.models import (
     Team,
     Template,
     TimelineEvent,
+    TokenScope,
     check_wont_do_reason,
     validate_incident_time,
 )
@@ -789,3 +790,8 @@ class ProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         zones = sorted(zoneinfo.available_timezones())
         self.fields["time_zone"].choices = [("", "Server default")] + [(z, z) for z in zones]
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What it is for, e.g. “PagerDuty sync”.")
+    scope = forms.ChoiceField(choices=TokenScope.choices, initial=TokenScope.READ)

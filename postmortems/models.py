@@ -847,3 +847,136 @@ from postmortems.notification_models import (  # noqa: E402, F401
     OutboxMessage,
     OutboxStatus,
 )
+# --- Personal API tokens ------------------------------------------------------------------------
+
+API_TOKEN_PREFIX = "hs_"
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read"
+    READ_WRITE = "read_write", "Read and write"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True, user__is_active=True)
+
+    def for_secret(self, secret: str):
+        """Return the active token whose secret is `secret`, or None (the secret is compared by its hash)."""
+        if not isinstance(secret, str) or not secret.startswith(API_TOKEN_PREFIX) or len(secret) > 100:
+            return None
+        return self.active().select_related("user").filter(hashed=ApiToken.hash(secret)).first()
+
+
+class ApiToken(models.Model):
+    """A personal token for the JSON API (/api/v1/). Only its SHA-256 is stored; the secret is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. “PagerDuty sync”.")
+    prefix = models.CharField(max_length=16, help_text="The secret's first characters, to recognise it.")
+    hashed = models.CharField(max_length=64, unique=True, editable=False)
+    scope = models.CharField(max_length=12, choices=TokenScope.choices, default=TokenScope.READ)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(secret: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TokenScope.READ_WRITE
+
+
+# --- Incoming incident webhooks -----------------------------------------------------------------
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_webhook_key() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class WebhookKind(models.TextChoices):
+    PAGERDUTY = "pagerduty", "PagerDuty (v3 webhooks)"
+    ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
+    GENERIC = "generic", "Generic JSON"
+
+
+def default_severity_mapping() -> dict:
+    return {"P1": "sev1", "P2": "sev2", "P3": "sev3", "P4": "sev4", "P5": "sev4",
+            "high": "sev2", "low": "sev4", "critical": "sev1", "warning": "sev3", "info": "sev4"}
+
+
+class IncidentWebhook(models.Model):
+    """An address an incident tool posts to; each incident it reports becomes (and then updates) one draft."""
+
+    name = models.CharField(max_length=100, help_text="e.g. “PagerDuty — payments”.")
+    key = models.SlugField(max_length=40, unique=True, default=new_webhook_key,
+                           help_text="The last part of the address: /api/v1/hooks/<key>/.")
+    kind = models.CharField(max_length=20, choices=WebhookKind.choices, help_text="Which tool posts to it.")
+    secret = models.CharField(
+        max_length=200, default=new_webhook_secret,
+        help_text="PagerDuty: the subscription's signing secret. Alertmanager: the bearer token it sends "
+        "(http_config.authorization.credentials). Generic: the HMAC-SHA256 key of X-Hindsight-Signature.",
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             help_text="The team the drafts are written for.")
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="+",
+                                 help_text="The template the drafts start from.")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                               help_text="Credited as the drafts' author (an author or facilitator) until "
+                               "someone else takes them over.")
+    severity_mapping = models.JSONField(
+        default=default_severity_mapping, blank=True,
+        help_text="The tool's urgency, priority or severity (e.g. “P1”, “critical”) → sev1…sev4. Unmapped: sev3.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Inactive webhooks answer 404 and write nothing.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "incoming incident webhook"
+
+    def __str__(self):
+        return self.name
+
+    def severity_for(self, value) -> str:
+        """Return the severity the tool's `value` maps to; Hindsight's own (sev1…sev4) as given; else sev3."""
+        mapping = self.severity_mapping if isinstance(self.severity_mapping, dict) else {}
+        mapped = mapping.get(str(value or ""), str(value or "").lower())
+        return mapped if mapped in Severity.values else Severity.SEV3
+
+
+class IncidentLink(models.Model):
+    """Which draft an incident reported by a webhook became, so a later event updates the same one."""
+
+    webhook = models.ForeignKey(IncidentWebhook, on_delete=models.CASCADE, related_name="incidents")
+    external_id = models.CharField(max_length=200)
+    postmortem = models.ForeignKey(PostMortem, on_delete=models.CASCADE, related_name="incident_links")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["webhook", "external_id"], name="one_draft_per_incident")]
+
+    def __str__(self):
+        return f"{self.webhook}: {self.external_id}"

@@ -36,9 +36,11 @@ from postmortems.coach import checks
 from postmortems.coach.engine import MAX_FINDING_TEXT
 from postmortems.documents import Conflict
 from postmortems.models import (
+    API_TOKEN_PREFIX,
     ActionItem,
     Amendment,
     AmendmentStatus,
+    ApiToken,
     ContributingFactor,
     FactorCategory,
     FindingDismissal,
@@ -53,6 +55,7 @@ from postmortems.models import (
     Template,
     TemplateSection,
     TimelineEvent,
+    TokenScope,
     Upload,
 )
 from postmortems.roles import is_facilitator
@@ -1130,3 +1133,80 @@ def finding_dismiss(*, postmortem: PostMortem, user, rule_slug: str, location: s
         defaults={"reason": reason, "user": user, "version": postmortem.version},
     )
     return dismissal
+# --- Personal API tokens ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_token_create(*, user, name: str, scope: str) -> tuple[ApiToken, str]:
+    """Create an API token for `user`; return it and its secret (shown once, never stored)."""
+    name = (name or "").strip()
+    if not name or len(name) > 100 or "\x00" in name:
+        raise ValidationError({"name": "Name the token in 1 to 100 characters."})
+    if scope not in TokenScope.values:
+        raise ValidationError({"scope": "Choose read or read and write."})
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, scope=scope, prefix=secret[:10],
+                                    hashed=ApiToken.hash(secret))
+    return token, secret
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, user) -> None:
+    """Revoke `token` (its owner or a facilitator); a revoked token stays listed, marked revoked."""
+    if token.user_id != user.pk and not is_facilitator(user):
+        raise PermissionDenied("Only the token's owner and facilitators revoke it.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+# --- Incidents reported by webhooks (postmortems/webhooks.py) -----------------------------------
+
+
+@transaction.atomic
+def postmortem_from_incident(*, webhook, report) -> tuple[PostMortem, bool]:
+    """Create the draft of the incident `report` describes, or update the one it already has (by the incident's
+    id at `webhook`); return it and whether it was created.
+
+    Start, detection and resolution times are filled in when the report has them; its timeline events
+    are appended unless the same event (time and text) is there already, so a replayed delivery changes
+    nothing. The title and severity are set when the draft is created only: after that they are the
+    authors'. Saved through `postmortem_save`, so a published post-mortem gets an amendment.
+    """
+    from postmortems.models import IncidentLink, incident_time_error
+
+    def in_range(value):
+        return value if value is not None and not incident_time_error(value) else None
+
+    link = (IncidentLink.objects.select_for_update().select_related("postmortem")
+            .filter(webhook=webhook, external_id=report.external_id).first())
+    created = link is None
+    if created:
+        started = in_range(report.started_at) or in_range(report.detected_at) or timezone.now()
+        postmortem = postmortem_create(
+            user=webhook.author, template=webhook.template,
+            title=report.title or f"Incident {report.external_id}"[:200],
+            severity=webhook.severity_for(report.severity), started_at=started,
+        )
+        IncidentLink.objects.create(webhook=webhook, external_id=report.external_id, postmortem=postmortem)
+    else:
+        postmortem = link.postmortem
+        IncidentLink.objects.filter(pk=link.pk).update(updated_at=timezone.now())
+    document = documents.normalized(working_document(postmortem)[0])
+    for key in ("started_at", "detected_at", "resolved_at"):
+        value = in_range(getattr(report, key))
+        if value is not None and (key != "started_at" or created):
+            document[key] = _iso(value)
+    if webhook.team is not None and webhook.team.name not in document["teams"]:
+        document["teams"] = sorted([*document["teams"], webhook.team.name])
+    seen = {(row["when"], row["description"]) for row in document["timeline"]}
+    for event in report.events:
+        when = in_range(event["when"])
+        if when is None or (_iso(when), event["description"]) in seen:
+            continue
+        seen.add((_iso(when), event["description"]))
+        document["timeline"].append({"id": None, "when": _iso(when), "kind": event["kind"],
+                                     "description": event["description"], "evidence_url": event["evidence_url"]})
+    postmortem_save(postmortem=postmortem, user=webhook.author, base_version=postmortem.version, document=document,
+                    action="updated from an incident webhook", comment=webhook.name)
+    return postmortem, created

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from postmortems import comment_views, follow_views, notification_views, review_views, timeline_views, views
+from postmortems import comment_views, follow_views, notification_views, review_views, timeline_views, views, webhooks
 from postmortems.coach import views as coach_views
 
 urlpatterns = [
@@ -18,6 +18,9 @@ urlpatterns = [
     path("action-items/", views.action_item_list, name="action_item_list"),
     path("action-items/<int:pk>/status/", views.action_item_status, name="action_item_status"),
     path("profile/", views.profile, name="profile"),
+    path("api/v1/hooks/<slug:key>/", webhooks.incident_webhook, name="incident_webhook"),
+    path("profile/api-tokens/", views.api_token_create, name="api_token_create"),
+    path("profile/api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("markdownx/markdownify/", views.markdown_preview, name="markdownx_markdownify"),
     path("markdownx/upload/", views.image_upload, name="markdownx_upload"),
     # The timeline paste reader and the Markdown export.

@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.core.validators import slug_re
 from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -475,9 +475,12 @@ def profile(request):
         form.save()
         messages.success(request, "Saved. Times are now shown in your time zone.")
         return redirect("profile")
+    from postmortems.forms import ApiTokenForm
+
     notification_form = NotificationPreferencesForm(initial_choices=notifications.preferences_of(request.user))
     return render(request, "postmortems/profile.html",
-                  {"form": form, "profile": profile, "notification_form": notification_form})
+                  {"form": form, "profile": profile, "notification_form": notification_form,
+                   "token_form": ApiTokenForm(), "api_tokens": request.user.api_tokens.all()})
 
 
 def _preview_paused(request, limit, wait):
@@ -526,3 +529,38 @@ def media_file(request, name):
 def favicon(request):
     """Browsers ask for /favicon.ico on their own; point them at the static icon (long-cached by WhiteNoise)."""
     return HttpResponsePermanentRedirect(static("img/favicon.ico"))
+
+
+# --- Personal API tokens (on the profile page) --------------------------------------------------
+
+
+@require_POST
+def api_token_create(request):
+    """Create a token and show its secret once, on the profile page (it is never shown again)."""
+    from postmortems.forms import ApiTokenForm
+
+    form = ApiTokenForm(request.POST)
+    secret = ""
+    if form.is_valid():
+        try:
+            token, secret = services.api_token_create(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Token “{token.name}” created. Copy it now: it is not shown again.")
+            form = ApiTokenForm()
+    profile = Profile.for_user(request.user)
+    ctx = {"form": ProfileForm(instance=profile), "profile": profile, "token_form": form, "new_secret": secret,
+           "api_tokens": request.user.api_tokens.all(),
+           "notification_form": NotificationPreferencesForm(initial_choices=notifications.preferences_of(request.user))}
+    return render(request, "postmortems/profile.html", ctx, status=200 if secret else 400)
+
+
+@require_POST
+def api_token_revoke(request, pk):
+    from postmortems.models import ApiToken
+
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.api_token_revoke(token=token, user=request.user)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("profile")

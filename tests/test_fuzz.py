@@ -102,7 +102,8 @@ class Target:
 
 @pytest.fixture
 def world(db, settings):
-    settings.RATE_LIMITS = {"preview": 10**6, "coach": 10**6, "timeline_paste": 10**6}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "preview": 10**6, "coach": 10**6, "timeline_paste": 10**6,
+                            "api": 10**6}
     users = {
         "reader": make_user("rita", "Readers", first_name="Rita"),
         "author": make_user("arthur", "Authors", first_name="Arthur"),
@@ -173,6 +174,7 @@ def concrete_paths(world) -> list[tuple[str, bool]]:
         "content_type_id": ContentType.objects.get_for_model(PostMortem).pk, "app_label": "postmortems",
         "url": "no-such-page/", "path": "uploads/2024/01/none.png", "name": "uploads/2024/01/none.png",
         "token": "not-a-signed-token",
+        "key": "no-such-hook",
     }
     paths = []
     for route, callback in _walk(get_resolver().url_patterns):

@@ -11,5 +11,15 @@ The admin holds no write path of its own: every change goes through postmortems.
 reading lists and related links through knowledge.services, in knowledge/admin.py).
 """
 
-from postmortems.admin import action_items, history, language, postmortems, taxonomy, templates, users  # noqa: F401
+from postmortems.admin import (  # noqa: F401  # noqa: F401
+    action_items,
+    api_tokens,
+    history,
+    language,
+    postmortems,
+    taxonomy,
+    templates,
+    users,
+    webhooks,
+)
 from postmortems.admin.postmortems import PostMortemAdmin  # noqa: F401

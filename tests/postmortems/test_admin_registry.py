@@ -55,6 +55,11 @@ def everything(db, author, facilitator, make_postmortem):
     ReadingListItem.objects.create(reading_list=reading_list, postmortem=pm, note="Read first")
     RelatedLink.objects.create(source=pm, target=other, note="same failure mode")
     Tag.objects.get_or_create(name="payments-api")
+    services.api_token_create(user=author, name="Sync", scope="read")
+    from postmortems.models import IncidentLink, IncidentWebhook
+
+    webhook = IncidentWebhook.objects.create(name="PagerDuty", kind="pagerduty", template=template, author=author)
+    IncidentLink.objects.create(webhook=webhook, external_id="Q1", postmortem=pm)
     return pm
 
 

@@ -28,6 +28,8 @@ ALLOWED_USER_FIELDS = {
     ("postmortems", "comment", "resolved_by"): "who closed a comment thread",
     ("postmortems", "reviewrequest", "reviewer"): "who reviews the write-up",
     ("postmortems", "reviewrequest", "requested_by"): "who asked for the review",
+    ("postmortems", "apitoken", "user"): "whose personal API token it is",
+    ("postmortems", "incidentwebhook", "author"): "who is credited as author of the drafts a webhook starts",
 }
 PROJECT_APPS = ("postmortems", "knowledge")
 
