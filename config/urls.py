@@ -17,7 +17,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("postmortems.urls")),
     path("", include("knowledge.urls")),
-    path("", include("knowledge.api_urls")),  # the JSON API: /api/v1/ (namespace api_v1) and its docs
     # Images dropped into the editor, checked against who may see their post-mortem (never a static alias).
     path(settings.MEDIA_URL.lstrip("/") + "<path:name>", pm_views.media_file, name="media_file"),
 ]

@@ -6,6 +6,9 @@ Also the API's docs page: Hindsight's own HTML rendering of the OpenAPI document
 so it stays within the Content-Security-Policy (ninja's Swagger page loads scripts from a CDN).
 """
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_not_required
 from django.http import QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -110,3 +113,23 @@ def api_docs(request):
                 "responses": sorted(str(code) for code in op.get("responses", {})),
             })
     return render(request, "knowledge/api_docs.html", {"schema": schema, "operations": operations})
+
+
+def _own_authentication(view):
+    """Let the API's views past the sign-in redirect: they authenticate each request themselves (token or
+    session) and answer 401 problem details, never a redirect to the sign-in page."""
+
+    @login_not_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def api_urls():
+    """The API's URL patterns (namespace api_v1), each view answering for its own authentication."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = _own_authentication(pattern.callback)
+    return patterns, app_name, namespace

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from knowledge import views
+from knowledge.api import api_docs, api_urls
 from knowledge.insights import views as insights_views
 
 urlpatterns = [
@@ -21,4 +22,7 @@ urlpatterns = [
     path("insights/", insights_views.insights_page, name="insights"),
     path("insights/postmortems/", insights_views.insights_postmortems, name="insights_postmortems"),
     path("insights/<slug:slug>.csv", insights_views.insights_csv, name="insights_csv"),
+    # The JSON API (namespace api_v1; its views authenticate each request themselves) and its docs page.
+    path("api/v1/docs/", api_docs, name="api_docs"),
+    path("api/v1/", api_urls()),
 ]

@@ -29,8 +29,8 @@ from pydantic import AfterValidator
 
 from postmortems import ratelimit, services
 from postmortems.access import can_edit, get_action_item_for, get_postmortem_for
-from postmortems.exporter import postmortem_to_markdown
 from postmortems.forms import MAX_EVENTS, NewPostMortemForm
+from postmortems.interchange.exporter import postmortem_to_markdown
 from postmortems.markdown import MAX_FIELD_CHARS, MAX_SECTION_CHARS, MarkdownValidator
 from postmortems.models import (
     ActionItem,

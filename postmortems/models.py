@@ -847,6 +847,7 @@ from postmortems.notification_models import (  # noqa: E402, F401
     OutboxMessage,
     OutboxStatus,
 )
+
 # --- Personal API tokens ------------------------------------------------------------------------
 
 API_TOKEN_PREFIX = "hs_"

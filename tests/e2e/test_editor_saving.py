@@ -159,7 +159,8 @@ def test_pasting_many_events_adds_them_all_and_saves(page, live_server, login, d
     page.locator("#timeline-paste").fill(lines)
     page.get_by_role("button", name="Preview events").click()
     page.get_by_role("button", name="Add 300 events to the timeline").click()
-    expect(page.locator("[data-formset='events'] [data-formset-row]")).to_have_count(300)  # the blank row offered for typing takes the first event
+    # The blank row offered for typing takes the first event.
+    expect(page.locator("[data-formset='events'] [data-formset-row]")).to_have_count(300)
     page.get_by_role("button", name="Save", exact=True).click()
     # 300 rows are one request, but a loaded test machine can take a while over it.
     expect(page.locator(".messages")).to_contain_text("Saved.", timeout=60_000)

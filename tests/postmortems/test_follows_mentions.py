@@ -5,7 +5,7 @@ from taggit.models import Tag
 
 from postmortems import comments, follows, services
 from postmortems.models import Follow, Notification, NotificationKind, Status, Template
-from tests.conftest import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 
 
 def signed_in(client, user):

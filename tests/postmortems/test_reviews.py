@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from postmortems import reviews, services
 from postmortems.models import Notification, NotificationKind, ReviewRequest, ReviewState, Revision, Status
-from tests.conftest import PASSWORD, make_user
+from tests.factories import PASSWORD, make_user
 
 
 def signed_in(client, user):
