@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from knowledge import services
 from knowledge.similar import similar_incidents
@@ -37,7 +37,8 @@ class SearchPage(Schema):
     page: int
     num_pages: int
     total: int
-    suggestion: str
+    corrected: str = Field(description="The query actually searched when a word matched nothing (typos)")
+    partial: bool = Field(description="No post-mortem matched every word: these match most of them")
     items: list[SearchHit]
     facets: dict[str, list[FacetValue]]
 
@@ -67,17 +68,19 @@ def _facets(facets) -> dict[str, list[dict]]:
 def search(request, q: Text = Query("", max_length=300), page: int = Query(1, ge=1, le=10_000),
            tag: list[Text] = Query([]), team: list[Text] = Query([]), severity: list[Text] = Query([]),
            year: list[Text] = Query([]), factor: list[Text] = Query([]), status: list[Text] = Query([]),
-           sort: Text = Query("", max_length=20)):
+           sort: Text = Query("", max_length=20),
+           exact: bool = Query(False, description="Search the words as typed, without typo correction")):
     """Search the post-mortems you may see, with the search page's filters, facets and ranking."""
     params = QueryDict(mutable=True)
-    params.update({"q": q, "page": str(page), "sort": sort})
+    params.update({"q": q, "page": str(page), "sort": sort, "exact": "1" if exact else ""})
     for name, values in (("tag", tag), ("team", team), ("severity", severity), ("year", year),
                          ("factor", factor), ("status", status)):
         params.setlist(name, values)
     ctx = services.search_library(user=request.user, params=params)
     items = [{**summary_of(hit["pm"]), "snippet": _plain(hit["snippet"])} for hit in ctx["hits"]]
     return {"q": ctx["q"], "page": ctx["page_number"], "num_pages": ctx["num_pages"], "total": ctx["total"],
-            "suggestion": ctx["suggestion"] or "", "items": items, "facets": _facets(ctx["facets"])}
+            "corrected": ctx["corrected"] or "", "partial": bool(ctx["partial"]), "items": items,
+            "facets": _facets(ctx["facets"])}
 
 
 @router.get("/tags", response={200: list[TagOut], **PROBLEMS})
