@@ -15,11 +15,7 @@ APPS = ("config", "knowledge", "postmortems")
 ALLOWED_REVERSE = {("postmortems.services", "knowledge.search")}
 
 # Ties that other work in progress removes; each must still exist (so the entry goes when it does).
-PENDING_REVERSE = {
-    # The demo loads reading lists and related links as well as post-mortems: it spans both apps,
-    # like the archive, and moves out of postmortems with the demo's rework into Markdown files.
-    ("postmortems.demo", "knowledge.models"),
-}
+PENDING_REVERSE: set = set()
 PENDING_CIRCLES: list[set] = []
 
 

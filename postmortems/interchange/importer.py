@@ -14,7 +14,10 @@ How a file is read:
   time-only lines take their date from the front matter, the title or the file name. Contributing
   factor / root cause / cause bullets become contributing factors, with a category read from a
   leading `**Category**:` or guessed from the words. Action item / follow-up bullets, checkboxes
-  (`- [x]` is done) and tables become action items with their status. Whatever is not turned into
+  (`- [x]` is done) and tables become action items with their status. A bullet may end with
+  `(owner: amara, due: 2026-03-01, status: done, priority: high, kind: detect, completed: 2026-02-20)`
+  (any of these, `owner`/`due`/`status`/`priority`/`kind` first) and continue with `Tracker: <url>`
+  and `Won't do: <reason>` lines, then its description. Whatever is not turned into
   structure stays as the section's text.
 - "Time to detection: 5 minutes" style lines fill the incident times from its start ("recovery" and
   "resolution" fill the resolved time); "Category: Kubernetes" becomes a tag and "Severity: SEV2"
@@ -190,6 +193,7 @@ class ParsedActionItem:
     kind: str = ActionKind.PREVENT
     tracker_url: str = ""
     wont_do_reason: str = ""
+    completed_on: date | None = None  # when a done or won't-do item was closed, if the file says
 
 
 @dataclass
@@ -464,7 +468,7 @@ def _factors(body: str) -> tuple[list[ParsedFactor], str]:
     return factors, other
 
 
-META_RE = re.compile(r"\s*\(((?:owner|due|status|priority|kind):[^()]*)\)\s*$", re.I)
+META_RE = re.compile(r"\s*\(((?:owner|due|status|priority|kind|completed):[^()]*)\)\s*$", re.I)
 
 
 def _action_items(body: str) -> tuple[list[ParsedActionItem], str]:
@@ -487,7 +491,7 @@ def _action_item(first: str, rest: str) -> ParsedActionItem | None:
     meta = META_RE.search(first)
     if meta:
         first = first[: meta.start()]
-        for key, value in re.findall(r"(owner|due|status|priority|kind):\s*([^,]*)", meta.group(1), re.I):
+        for key, value in re.findall(r"(owner|due|status|priority|kind|completed):\s*([^,]*)", meta.group(1), re.I):
             _set_field(item, key.lower(), value.strip())
     marker = re.search(r"\s*[(\[](done|in progress|wip|won'?t do|cancell?ed)[)\]]\.?\s*$", first, re.I)
     if marker:
@@ -533,6 +537,8 @@ def _set_field(item: ParsedActionItem, key: str, value: str) -> None:
         item.priority = _choice(value, PRIORITY_WORDS) or item.priority
     elif key == "kind":
         item.kind = _choice(value, KIND_WORDS) or item.kind
+    elif key == "completed":
+        item.completed_on = _as_date(value)
 
 
 def _action_table(body: str) -> tuple[list[ParsedActionItem], str]:
@@ -1271,6 +1277,11 @@ def _save_action_items(postmortem: PostMortem, doc: Document, lookups: _Lookups,
         item.priority, item.kind, item.tracker_url = parsed.priority, parsed.kind, parsed.tracker_url
         if item.status != parsed.status or item.wont_do_reason != parsed.wont_do_reason:
             item.set_status(parsed.status, parsed.wont_do_reason)
+        if parsed.completed_on and item.completed_at:
+            # Closed on the stated day (at noon there, never later than now).
+            zone = doc.time_zone or zoneinfo.ZoneInfo(settings.TIME_ZONE)
+            noon = datetime.combine(parsed.completed_on, time(12), tzinfo=zone)
+            item.completed_at = min(noon, timezone.now())
         (keep if item.pk else create).append(item)
     if old:
         ActionItem.objects.filter(pk__in=[i.pk for items in old.values() for i in items]).delete()

@@ -55,7 +55,7 @@ def _demo_pages():
 def test_every_page_fits_answers_and_passes_axe_for_every_role(page, live_server):
     from axe_playwright_python.sync_playwright import Axe
 
-    from postmortems.management.commands.load_demo import DEMO_PASSWORD
+    from knowledge.management.commands.load_demo import DEMO_PASSWORD
 
     pages = _demo_pages()
     axe = Axe()

@@ -1,5 +1,5 @@
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from io import StringIO
 from itertools import pairwise
 
@@ -9,10 +9,9 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
+from knowledge.demo import DemoDataError, demo_files, load_demo_postmortems, resolve_dates
+from knowledge.management.commands.load_demo import DEMO_USERS
 from knowledge.models import ReadingList, RelatedLink
-from postmortems.demo import DemoDataError, at, load_demo_postmortems
-from postmortems.demo_data import POSTMORTEMS
-from postmortems.management.commands.load_demo import DEMO_USERS
 from postmortems.models import (
     ActionItem,
     ActionStatus,
@@ -37,6 +36,7 @@ BLAMING = re.compile(
     re.IGNORECASE,
 )
 LIST_ITEM = re.compile(r"^(?:[-*+] |\d+\. )")
+POSTMORTEMS = [demo_file.front for demo_file in demo_files()]
 SOON_AFTER_START = {EventKind.DETECTION, EventKind.ESCALATION, EventKind.MITIGATION, EventKind.RESOLUTION}
 
 
@@ -283,19 +283,22 @@ def test_without_demo_users_the_loader_says_what_to_run(db):
 
 
 @pytest.mark.parametrize(
-    ("spec", "expected"),
+    ("text", "expected"),
     [
-        ("14:05", datetime(2026, 3, 1, 14, 5, tzinfo=UTC)),
-        ("+1 02:10", datetime(2026, 3, 2, 2, 10, tzinfo=UTC)),
-        ("-3 16:00", datetime(2026, 2, 26, 16, 0, tzinfo=UTC)),
-        ("+23 9:30", datetime(2026, 3, 24, 9, 30, tzinfo=UTC)),
+        ("started: today-3 14:05", "started: 2026-02-26 14:05"),
+        ("due: today+23", "due: 2026-03-24"),
+        ("| today-0 | 09:30 |", "| 2026-03-01 | 09:30 |"),
+        ("today, yesterday and today-ish stay words", "today, yesterday and today-ish stay words"),
     ],
 )
-def test_demo_times_are_read_relative_to_the_incident_day(spec, expected):
-    assert at(date(2026, 3, 1), spec) == expected
+def test_demo_dates_are_written_relative_to_the_day_of_loading(text, expected):
+    assert resolve_dates(text, today=date(2026, 3, 1)) == expected
 
 
-@pytest.mark.parametrize("spec", ["", "14", "2pm", "+1 14", "tomorrow 14:00"])
-def test_unreadable_demo_times_are_refused(spec):
-    with pytest.raises(DemoDataError):
-        at(date(2026, 3, 1), spec)
+def test_every_demo_file_is_read_by_the_importer_as_it_stands():
+    from postmortems.interchange.importer import read_document
+
+    for demo_file in demo_files(today=date(2026, 3, 1)):
+        doc = read_document(demo_file.text.encode(), filename=demo_file.path.name)
+        assert doc.title == demo_file.front["title"] and doc.events and doc.factors and doc.action_items
+        assert not doc.warnings and not doc.unparsed_timeline_lines, demo_file.path.name

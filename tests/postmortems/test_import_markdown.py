@@ -433,3 +433,27 @@ def test_a_file_without_a_title_heading_takes_its_title_from_the_file_name(tmp_p
     pm = PostMortem.objects.get()
     assert pm.title == "No heading"
     assert pm.summary == "Just some text"
+
+
+def test_action_items_keep_the_day_they_were_closed(tmp_path, author, team):
+    path = write(tmp_path, "closed.md", """---
+title: Closed items
+started: 2024-03-01 10:00
+---
+## Action items
+
+- **Add a canary stage** (owner: author, due: 2024-03-20, status: done, completed: 2024-03-12)
+  Tracker: https://tracker.example.com/OPS-1
+- **Second provider** (status: won't do, completed: 2024-03-15)
+  Won't do: Costs more than the outages it would prevent.
+- **Still open** (status: open, completed: 2024-03-15)
+- **Closed some day** (status: done)
+""")
+    run(path)
+    items = {item.title: item for item in PostMortem.objects.get().action_items.all()}
+    assert items["Add a canary stage"].completed_at.date() == date(2024, 3, 12)
+    assert items["Add a canary stage"].tracker_url == "https://tracker.example.com/OPS-1"
+    assert items["Second provider"].completed_at.date() == date(2024, 3, 15)
+    assert items["Second provider"].wont_do_reason == "Costs more than the outages it would prevent."
+    assert items["Still open"].completed_at is None
+    assert items["Closed some day"].completed_at.date() == datetime.now(UTC).date()

@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from postmortems.demo import load_demo_postmortems
+from knowledge.demo import load_demo_postmortems
 from postmortems.models import Team
 
 DEMO_PASSWORD = "hindsight-demo"
