@@ -25,14 +25,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from knowledge.models import ReadingList, ReadingListItem, RelatedLink
-from postmortems.interchange.importer import (
-    BadFile,
-    Options,
-    _Lookups,
-    checksum,
-    import_document,
-    read_document,
-)
+from postmortems.interchange.document import BadFile, read_document
+from postmortems.interchange.importer import Options, _Lookups, checksum, import_document
 from postmortems.interchange.reader import ReadError, split_front_matter
 from postmortems.models import ActionItem, PostMortem, Revision, Status, Team, Template
 

@@ -296,7 +296,7 @@ def test_demo_dates_are_written_relative_to_the_day_of_loading(text, expected):
 
 
 def test_every_demo_file_is_read_by_the_importer_as_it_stands():
-    from postmortems.interchange.importer import read_document
+    from postmortems.interchange.document import read_document
 
     for demo_file in demo_files(today=date(2026, 3, 1)):
         doc = read_document(demo_file.text.encode(), filename=demo_file.path.name)

@@ -19,7 +19,7 @@ from postmortems.interchange.chat import (
     read_pagerduty,
     read_slack_export,
 )
-from postmortems.interchange.importer import read_document
+from postmortems.interchange.document import read_document
 from postmortems.interchange.reader import read_outline, split_sections, title_from_filename
 from postmortems.interchange.timeline import numeric_date_order, parse_timeline, stated_zone
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from postmortems.interchange.importer import MAX_FILE_BYTES, BadFile, read_document
+from postmortems.interchange.document import MAX_FILE_BYTES, BadFile, read_document
 from postmortems.models import PostMortem
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from postmortems.interchange.importer import BadFile, parse_duration, read_document
+from postmortems.interchange.document import BadFile, parse_duration, read_document
 from postmortems.models import (
     ActionItem,
     ActionStatus,
