@@ -45,13 +45,14 @@ import re
 from functools import lru_cache
 
 import nh3
-from cmarkgfm import _cmark
 from cmarkgfm.cmark import Options
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+
+from postmortems import cmark
 
 MAX_NESTING = 20
 MAX_SECTION_CHARS = 30_000
@@ -73,36 +74,9 @@ _OPTIONS = Options.CMARK_OPT_VALIDATE_UTF8 | Options.CMARK_OPT_STRIKETHROUGH_DOU
 _EXTENSIONS = (b"table", b"strikethrough", b"tasklist", b"autolink")
 
 
-class _Allocator(ctypes.Structure):
-    _fields_ = [
-        ("calloc", ctypes.c_void_p), ("realloc", ctypes.c_void_p), ("free", ctypes.CFUNCTYPE(None, ctypes.c_void_p)),
-    ]
-
-
-def _bind(library):
-    signatures = {
-        "cmark_gfm_core_extensions_ensure_registered": (None, []),
-        "cmark_find_syntax_extension": (ctypes.c_void_p, [ctypes.c_char_p]),
-        "cmark_parser_new": (ctypes.c_void_p, [ctypes.c_int]),
-        "cmark_parser_attach_syntax_extension": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p]),
-        "cmark_parser_feed": (None, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]),
-        "cmark_parser_finish": (ctypes.c_void_p, [ctypes.c_void_p]),
-        "cmark_parser_get_syntax_extensions": (ctypes.c_void_p, [ctypes.c_void_p]),
-        "cmark_render_html": (ctypes.c_void_p, [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]),
-        "cmark_node_free": (None, [ctypes.c_void_p]),
-        "cmark_parser_free": (None, [ctypes.c_void_p]),
-        "cmark_get_default_mem_allocator": (ctypes.POINTER(_Allocator), []),
-    }
-    for name, (restype, argtypes) in signatures.items():
-        function = getattr(library, name)
-        function.restype, function.argtypes = restype, argtypes
-    return library
-
-
-_lib = _bind(ctypes.CDLL(_cmark.__file__))
-_lib.cmark_gfm_core_extensions_ensure_registered()
-_extensions = [_lib.cmark_find_syntax_extension(name) for name in _EXTENSIONS]
-_free = _lib.cmark_get_default_mem_allocator().contents.free
+_lib = cmark.lib
+_extensions = cmark.extensions(_EXTENSIONS)
+_free = cmark.free
 
 
 def _cmark_html(text: str) -> str:

@@ -11,12 +11,12 @@ What cmark settles that regular expressions did not: ATX and setext headings at 
 comments and fenced code (whose lines are never structure), tables, nested and task lists.
 """
 
-import ctypes
 import re
 from dataclasses import dataclass, field
 
 import yaml
-from cmarkgfm import _cmark
+
+from postmortems import cmark
 
 # Front matter is a flat mapping with a few lists; deeper nesting is no post-mortem's.
 MAX_FRONT_MATTER_DEPTH = 10
@@ -30,35 +30,8 @@ class ReadError(Exception):
     """The text cannot be read as a write-up; the message says why."""
 
 
-def _bind(library):
-    node = ctypes.c_void_p
-    signatures = {
-        "cmark_gfm_core_extensions_ensure_registered": (None, []),
-        "cmark_find_syntax_extension": (ctypes.c_void_p, [ctypes.c_char_p]),
-        "cmark_parser_new": (ctypes.c_void_p, [ctypes.c_int]),
-        "cmark_parser_attach_syntax_extension": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p]),
-        "cmark_parser_feed": (None, [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]),
-        "cmark_parser_finish": (node, [ctypes.c_void_p]),
-        "cmark_parser_free": (None, [ctypes.c_void_p]),
-        "cmark_node_free": (None, [node]),
-        "cmark_node_first_child": (node, [node]),
-        "cmark_node_next": (node, [node]),
-        "cmark_node_get_type_string": (ctypes.c_char_p, [node]),
-        "cmark_node_get_heading_level": (ctypes.c_int, [node]),
-        "cmark_node_get_start_line": (ctypes.c_int, [node]),
-        "cmark_node_get_end_line": (ctypes.c_int, [node]),
-        "cmark_node_get_literal": (ctypes.c_char_p, [node]),
-        "cmark_gfm_extensions_get_tasklist_item_checked": (ctypes.c_bool, [node]),
-    }
-    for name, (restype, argtypes) in signatures.items():
-        function = getattr(library, name)
-        function.restype, function.argtypes = restype, argtypes
-    return library
-
-
-_lib = _bind(ctypes.CDLL(_cmark.__file__))
-_lib.cmark_gfm_core_extensions_ensure_registered()
-_extensions = [_lib.cmark_find_syntax_extension(name) for name in _EXTENSIONS]
+_lib = cmark.lib
+_extensions = cmark.extensions(_EXTENSIONS)
 
 
 @dataclass
