@@ -9,6 +9,10 @@ Authentication: a personal token (`Authorization: Bearer hs_…`, see ApiToken) 
 (for the site's own scripts; writes then need the CSRF token). Errors are problem details
 (RFC 9457, `application/problem+json`). Each token (or session user) is rate limited (RATE_LIMIT_API
 calls a minute, 429 with Retry-After).
+
+Just over 500 lines: the schemas and operations of one resource (post-mortems with their timeline and
+action items) and the authentication and error handling they share. Incoming webhooks live apart
+(webhooks.py).
 """
 
 from datetime import date, datetime
