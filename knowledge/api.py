@@ -11,6 +11,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_not_required
 from django.http import QueryDict
 from django.shortcuts import render
+from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET
 from ninja import Field, Query, Router, Schema
 
@@ -54,8 +55,6 @@ class SimilarOut(PostMortemSummary):
 
 
 def _plain(html) -> str:
-    from django.utils.html import strip_tags
-
     return strip_tags(str(html or ""))
 
 

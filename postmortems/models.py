@@ -10,6 +10,7 @@ amendments and revisions, and the coach's records of it) and the QuerySets that 
 finds an app's models in one module; the kinds and bounds they share live beside it (kinds.py).
 """
 
+import hashlib
 import secrets
 import zoneinfo
 from datetime import UTC, datetime, timedelta
@@ -892,8 +893,6 @@ class ApiToken(models.Model):
 
     @staticmethod
     def hash(secret: str) -> str:
-        import hashlib
-
         return hashlib.sha256(secret.encode()).hexdigest()
 
     @property

@@ -44,6 +44,7 @@ from postmortems.models import (
     ContributingFactor,
     FactorCategory,
     FindingDismissal,
+    IncidentLink,
     LanguageFinding,
     PostMortem,
     Revision,
@@ -57,6 +58,7 @@ from postmortems.models import (
     TimelineEvent,
     TokenScope,
     Upload,
+    incident_time_error,
 )
 from postmortems.roles import is_facilitator
 
@@ -1173,8 +1175,6 @@ def postmortem_from_incident(*, webhook, report) -> tuple[PostMortem, bool]:
     nothing. The title and severity are set when the draft is created only: after that they are the
     authors'. Saved through `postmortem_save`, so a published post-mortem gets an amendment.
     """
-    from postmortems.models import IncidentLink, incident_time_error
-
     def in_range(value):
         return value if value is not None and not incident_time_error(value) else None
 

@@ -36,6 +36,7 @@ from postmortems.coach.views import findings_for_review
 from postmortems.diffs import document_changes, revision_changes
 from postmortems.forms import (
     ActionStatusForm,
+    ApiTokenForm,
     Editor,
     NewPostMortemForm,
     ProfileForm,
@@ -47,6 +48,7 @@ from postmortems.models import (
     ActionStatus,
     Amendment,
     AmendmentStatus,
+    ApiToken,
     PostMortem,
     Profile,
     Revision,
@@ -468,6 +470,19 @@ def action_item_status(request, pk):
     return redirect("action_item_list")
 
 
+def _profile_page(request, *, form, token_form=None, new_secret="", status=200):
+    """The profile page: time zone, notification preferences and personal API tokens."""
+    ctx = {
+        "form": form,
+        "profile": form.instance,
+        "notification_form": NotificationPreferencesForm(initial_choices=notifications.preferences_of(request.user)),
+        "token_form": token_form or ApiTokenForm(),
+        "new_secret": new_secret,
+        "api_tokens": request.user.api_tokens.all(),
+    }
+    return render(request, "postmortems/profile.html", ctx, status=status)
+
+
 def profile(request):
     profile = Profile.for_user(request.user)
     form = ProfileForm(request.POST or None, instance=profile)
@@ -475,12 +490,7 @@ def profile(request):
         form.save()
         messages.success(request, "Saved. Times are now shown in your time zone.")
         return redirect("profile")
-    from postmortems.forms import ApiTokenForm
-
-    notification_form = NotificationPreferencesForm(initial_choices=notifications.preferences_of(request.user))
-    return render(request, "postmortems/profile.html",
-                  {"form": form, "profile": profile, "notification_form": notification_form,
-                   "token_form": ApiTokenForm(), "api_tokens": request.user.api_tokens.all()})
+    return _profile_page(request, form=form)
 
 
 def _preview_paused(request, limit, wait):
@@ -537,8 +547,6 @@ def favicon(request):
 @require_POST
 def api_token_create(request):
     """Create a token and show its secret once, on the profile page (it is never shown again)."""
-    from postmortems.forms import ApiTokenForm
-
     form = ApiTokenForm(request.POST)
     secret = ""
     if form.is_valid():
@@ -549,17 +557,12 @@ def api_token_create(request):
         else:
             messages.success(request, f"Token “{token.name}” created. Copy it now: it is not shown again.")
             form = ApiTokenForm()
-    profile = Profile.for_user(request.user)
-    ctx = {"form": ProfileForm(instance=profile), "profile": profile, "token_form": form, "new_secret": secret,
-           "api_tokens": request.user.api_tokens.all(),
-           "notification_form": NotificationPreferencesForm(initial_choices=notifications.preferences_of(request.user))}
-    return render(request, "postmortems/profile.html", ctx, status=200 if secret else 400)
+    return _profile_page(request, form=ProfileForm(instance=Profile.for_user(request.user)), token_form=form,
+                         new_secret=secret, status=200 if secret else 400)
 
 
 @require_POST
 def api_token_revoke(request, pk):
-    from postmortems.models import ApiToken
-
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     services.api_token_revoke(token=token, user=request.user)
     messages.success(request, f"Token “{token.name}” revoked.")

@@ -26,6 +26,7 @@ from django.contrib.auth.models import User
 
 from postmortems.models import Status
 from tests.factories import PASSWORD, make_user
+from tests.servers import wait_for_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,16 +90,7 @@ def server(django_db_setup, django_db_blocker, static_root, tmp_path_factory):
     with open(log, "w") as output:
         process = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi"], cwd=ROOT, env=env,
                                    stdout=output, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
-            time.sleep(0.1)
+    wait_for_port(process, port, seconds=60, failure=lambda: f"gunicorn did not start:\n{log.read_text()}")
     yield {"port": port, "log": log}
     process.send_signal(signal.SIGTERM)
     try:

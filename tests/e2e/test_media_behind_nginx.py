@@ -11,7 +11,6 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from PIL import Image
 from postmortems import services
 from postmortems.models import Status
 from tests.factories import PASSWORD
+from tests.servers import wait_for_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -71,16 +71,8 @@ http {{
 """)
     process = subprocess.Popen([NGINX, "-e", str(tmp_path / "error.log"), "-c", str(config), "-g", "daemon off;"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"nginx did not start: {process.stderr.read().decode()}")
-            time.sleep(0.05)
+    wait_for_port(process, port, seconds=10,
+                  failure=lambda: f"nginx did not start: {process.stderr.read().decode()}")
     yield {"port": port, "media": media}
     process.terminate()
     process.wait(timeout=10)
